@@ -1,0 +1,1 @@
+//! End-to-end benchmarks of the notes' networks live in `benches/`.

@@ -1,0 +1,1 @@
+//! `dl-data`: IDX, MNIST, Fashion-MNIST and CIFAR-10 loaders with mini-batch sampling.

@@ -1,0 +1,120 @@
+//! The `Layer` and `Loss` traits: explicit forward and backward passes, and access to every
+//! trainable parameter with a stable name.
+
+use dl_tensor::{Float, Tensor};
+
+/// Whether a forward pass is for training (dropout active, batch statistics) or inference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Training: dropout draws masks, normalization uses batch statistics.
+    Train,
+    /// Inference: dropout is deterministic, normalization uses running statistics.
+    Eval,
+}
+
+/// What a parameter is, so penalties can pick weights and leave the rest alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ParamKind {
+    /// A weight matrix or filter bank: weight penalties (L1, L2, Elastic Net) apply.
+    Weight,
+    /// A bias: no penalty by default.
+    Bias,
+    /// A normalization scale γ.
+    Scale,
+    /// A normalization shift β.
+    Shift,
+}
+
+/// One trainable parameter handed to an optimizer or a checkpoint writer.
+///
+/// Its full name is `"{layer}.{name}"`, for example `affine1.W` or `conv3.b`.
+pub struct ParamMut<'a, T> {
+    /// The owning layer's name inside its model (empty for a lone layer).
+    pub layer: &'a str,
+    /// The parameter's name inside its layer (`"W"`, `"b"`, `"gamma"`, `"beta"`).
+    pub name: &'static str,
+    /// What the parameter is.
+    pub kind: ParamKind,
+    /// The value, updated in place by optimizers.
+    pub value: &'a mut Tensor<T>,
+    /// The gradient filled by the last backward pass.
+    pub grad: &'a mut Tensor<T>,
+}
+
+impl<T> ParamMut<'_, T> {
+    /// `"{layer}.{name}"`, or just `name` when the layer has no name.
+    pub fn full_name(&self) -> String {
+        if self.layer.is_empty() { self.name.to_string() } else { format!("{}.{}", self.layer, self.name) }
+    }
+}
+
+/// A non-trainable state tensor that a checkpoint must keep (BatchNorm's running statistics).
+pub struct BufferMut<'a, T> {
+    /// The owning layer's name inside its model.
+    pub layer: &'a str,
+    /// The buffer's name inside its layer (`"running_mean"`).
+    pub name: &'static str,
+    /// The value.
+    pub value: &'a mut Tensor<T>,
+}
+
+/// A layer with an explicit backward pass.
+///
+/// `forward` caches what `backward` needs; `backward` fills the parameter gradients and returns
+/// the gradient with respect to the input. A layer never mutates its input.
+pub trait Layer<T: Float>: Send {
+    /// A short description, such as `Affine(784→40)`.
+    fn describe(&self) -> String;
+
+    /// Computes the output and caches what backward needs.
+    fn forward(&mut self, x: &Tensor<T>, mode: Mode) -> Tensor<T>;
+
+    /// Given ∂L/∂out, fills parameter gradients and returns ∂L/∂x.
+    ///
+    /// # Panics
+    /// If called before `forward`, or with `dout` of another shape than the last output.
+    fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T>;
+
+    /// Visits every trainable parameter in a stable order.
+    fn visit_params(&mut self, _f: &mut dyn FnMut(ParamMut<'_, T>)) {}
+
+    /// Visits every non-trainable state tensor a checkpoint must keep.
+    fn visit_buffers(&mut self, _f: &mut dyn FnMut(BufferMut<'_, T>)) {}
+
+    /// A term this layer adds to the loss (an activity penalty); zero for most layers.
+    fn aux_loss(&self) -> T {
+        T::zero()
+    }
+}
+
+/// Class labels for a loss: one-hot rows or class indices.
+#[derive(Clone, Copy, Debug)]
+pub enum Labels<'a, T> {
+    /// One row per sample, `1` at the true class (shape `(N, classes)`).
+    OneHot(&'a Tensor<T>),
+    /// The true class of each sample.
+    Index(&'a [usize]),
+}
+
+/// A loss at the end of a network, with its own backward.
+pub trait Loss<T: Float>: Send {
+    /// The mean loss over the batch; caches what backward needs.
+    fn forward(&mut self, scores: &Tensor<T>, labels: Labels<'_, T>) -> T;
+
+    /// ∂loss/∂scores for the last forward (the loss's upstream gradient is 1).
+    fn backward(&mut self) -> Tensor<T>;
+}
+
+/// Panics because `backward` ran before `forward`.
+#[cold]
+#[track_caller]
+pub fn backward_before_forward(layer: &str) -> ! {
+    panic!("{layer}: backward called before forward")
+}
+
+/// Panics because `dout` does not have the shape of the last output.
+#[cold]
+#[track_caller]
+pub fn dout_shape_mismatch(layer: &str, out: &[usize], dout: &[usize]) -> ! {
+    panic!("{layer}: backward got dout of shape {dout:?} but the last output had shape {out:?}")
+}

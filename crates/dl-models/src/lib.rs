@@ -1,0 +1,1 @@
+//! `dl-models`: MultiLayerNet, the notes' convolutional networks, AlexNet; safetensors checkpoints.

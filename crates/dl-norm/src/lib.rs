@@ -1,0 +1,1 @@
+//! `dl-norm`: Batch, layer and instance normalization with explicit backward passes.

@@ -1,0 +1,1 @@
+//! `dl-optim`: SGD, Momentum, AdaGrad, RMSProp, Adam and weight penalties.

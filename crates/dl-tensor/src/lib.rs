@@ -1,0 +1,37 @@
+//! `dl-tensor`: a strided n-dimensional tensor for `f32` and `f64`, with NumPy-style
+//! broadcasting, reductions, seeded random initialisation and a fast, strided GEMM.
+//!
+//! ```
+//! use dl_tensor::{rng_from_seed, Tensor};
+//! let mut rng = rng_from_seed(0);
+//! let x = Tensor::<f32>::randn([100, 784], 1.0, &mut rng);
+//! let w = Tensor::<f32>::randn([784, 40], 0.01, &mut rng);
+//! let b = Tensor::<f32>::zeros([40]);
+//! let h = &x.matmul(&w) + &b; // the bias broadcasts over the rows
+//! assert_eq!(h.shape(), &[100, 40]);
+//! // A transposed operand goes to GEMM as strides: no copy.
+//! let dw = x.t().matmul(&h);
+//! assert_eq!(dw.shape(), &[784, 40]);
+//! ```
+//!
+//! Shape mismatches are programming errors: they panic with a message naming the operation and
+//! both shapes. The thread count of parallel kernels is [`set_num_threads`]; results do not
+//! depend on it.
+
+mod convert;
+mod elementwise;
+pub mod gemm;
+mod init;
+mod matmul;
+mod reduce;
+mod scalar;
+mod shape;
+mod tensor;
+mod threads;
+mod walk;
+
+pub use init::{rng_from_seed, Rng};
+pub use scalar::Float;
+pub use shape::{broadcast_shapes, shape_mismatch, Shape, Strides, MAX_DIMS};
+pub use tensor::Tensor;
+pub use threads::{for_each_task, num_threads, set_num_threads};
