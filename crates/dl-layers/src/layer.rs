@@ -44,7 +44,11 @@ pub struct ParamMut<'a, T> {
 impl<T> ParamMut<'_, T> {
     /// `"{layer}.{name}"`, or just `name` when the layer has no name.
     pub fn full_name(&self) -> String {
-        if self.layer.is_empty() { self.name.to_string() } else { format!("{}.{}", self.layer, self.name) }
+        if self.layer.is_empty() {
+            self.name.to_string()
+        } else {
+            format!("{}.{}", self.layer, self.name)
+        }
     }
 }
 
@@ -88,13 +92,20 @@ pub trait Layer<T: Float>: Send {
 }
 
 /// Class labels for a loss: one-hot rows or class indices.
-#[derive(Clone, Copy, Debug)]
 pub enum Labels<'a, T> {
     /// One row per sample, `1` at the true class (shape `(N, classes)`).
     OneHot(&'a Tensor<T>),
     /// The true class of each sample.
     Index(&'a [usize]),
 }
+
+impl<T> Clone for Labels<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Labels<'_, T> {}
 
 /// A loss at the end of a network, with its own backward.
 pub trait Loss<T: Float>: Send {

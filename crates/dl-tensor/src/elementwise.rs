@@ -37,7 +37,9 @@ impl<T: Float> Tensor<T> {
         let (a, b) = (self.broadcast_to(shape), other.broadcast_to(shape));
         let ((da, sa, oa), (db, sb, ob)) = (a.raw_parts(), b.raw_parts());
         let mut data = Vec::with_capacity(shape.numel());
-        walk(&shape, [sa, sb], [oa, ob], |[i, j]| data.push(f(da[i], db[j])));
+        walk(&shape, [sa, sb], [oa, ob], |[i, j]| {
+            data.push(f(da[i], db[j]))
+        });
         Self::from_vec(data, shape)
     }
 
@@ -164,7 +166,15 @@ impl<T: Float> Tensor<T> {
     }
     /// Sign: −1, 0 or 1 (0 at 0, as NumPy's `np.sign`).
     pub fn sign(&self) -> Self {
-        self.map(|a| if a > T::zero() { T::one() } else if a < T::zero() { -T::one() } else { T::zero() })
+        self.map(|a| {
+            if a > T::zero() {
+                T::one()
+            } else if a < T::zero() {
+                -T::one()
+            } else {
+                T::zero()
+            }
+        })
     }
     /// `max(self, s)` element-wise.
     pub fn max_scalar(&self, s: T) -> Self {

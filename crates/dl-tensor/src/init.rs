@@ -31,7 +31,9 @@ impl<T: Float> Tensor<T> {
     /// Normal samples with mean 0 and standard deviation `std` (the course's `std · randn`).
     pub fn randn(shape: impl Into<Shape>, std: T, rng: &mut Rng) -> Self {
         let shape = shape.into();
-        let data = (0..shape.numel()).map(|_| T::standard_normal(rng) * std).collect();
+        let data = (0..shape.numel())
+            .map(|_| T::standard_normal(rng) * std)
+            .collect();
         Self::from_vec(data, shape)
     }
 
@@ -44,7 +46,9 @@ impl<T: Float> Tensor<T> {
         assert!(low < high, "rand_uniform: empty range {low}..{high}");
         let shape = shape.into();
         let dist = rand_distr::Uniform::new(low, high).expect("checked range");
-        let data = (0..shape.numel()).map(|_| rand_distr::Distribution::sample(&dist, rng)).collect();
+        let data = (0..shape.numel())
+            .map(|_| rand_distr::Distribution::sample(&dist, rng))
+            .collect();
         Self::from_vec(data, shape)
     }
 }

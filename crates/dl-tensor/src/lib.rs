@@ -30,8 +30,8 @@ mod tensor;
 mod threads;
 mod walk;
 
-pub use init::{rng_from_seed, Rng};
+pub use init::{Rng, rng_from_seed};
 pub use scalar::Float;
-pub use shape::{broadcast_shapes, shape_mismatch, Shape, Strides, MAX_DIMS};
+pub use shape::{MAX_DIMS, Shape, Strides, broadcast_shapes, shape_mismatch};
 pub use tensor::Tensor;
 pub use threads::{for_each_task, num_threads, set_num_threads};

@@ -1,7 +1,7 @@
 //! Matrix products of tensors, through [`gemm`](crate::gemm::gemm) with strides (no copies of
 //! transposed operands).
 
-use crate::gemm::{gemm, MatMut, MatRef};
+use crate::gemm::{MatMut, MatRef, gemm};
 use crate::shape::shape_mismatch;
 use crate::{Float, Tensor};
 
@@ -13,10 +13,20 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn as_mat(&self) -> MatRef<'_, T> {
         if self.ndim() != 2 {
-            panic!("as_mat: expected a 2-D tensor, got shape {:?}", self.shape());
+            panic!(
+                "as_mat: expected a 2-D tensor, got shape {:?}",
+                self.shape()
+            );
         }
         let (data, strides, offset) = self.raw_parts();
-        MatRef::new(data, offset, self.shape()[0], self.shape()[1], strides[0], strides[1])
+        MatRef::new(
+            data,
+            offset,
+            self.shape()[0],
+            self.shape()[1],
+            strides[0],
+            strides[1],
+        )
     }
 
     /// The matrix product. 2-D × 2-D gives 2-D; 3-D × 3-D multiplies batch by batch; 3-D × 2-D
@@ -38,15 +48,27 @@ impl<T: Float> Tensor<T> {
             (3, 2) | (3, 3) => {
                 let batched = rhs.ndim() == 3;
                 let batch = self.shape()[0];
-                if self.shape()[2] != rhs.shape()[rhs.ndim() - 2] || batched && rhs.shape()[0] != batch {
+                if self.shape()[2] != rhs.shape()[rhs.ndim() - 2]
+                    || batched && rhs.shape()[0] != batch
+                {
                     shape_mismatch("matmul", self.shape(), rhs.shape());
                 }
                 let (m, n) = (self.shape()[1], rhs.shape()[rhs.ndim() - 1]);
                 let mut out = vec![T::zero(); batch * m * n];
                 for (b, chunk) in out.chunks_mut(m * n).enumerate() {
                     let a = self.index_axis(0, b);
-                    let r = if batched { rhs.index_axis(0, b) } else { rhs.clone() };
-                    gemm(T::one(), a.as_mat(), r.as_mat(), T::zero(), MatMut::row_major(chunk, m, n));
+                    let r = if batched {
+                        rhs.index_axis(0, b)
+                    } else {
+                        rhs.clone()
+                    };
+                    gemm(
+                        T::one(),
+                        a.as_mat(),
+                        r.as_mat(),
+                        T::zero(),
+                        MatMut::row_major(chunk, m, n),
+                    );
                 }
                 Tensor::from_vec(out, [batch, m, n])
             }
@@ -62,7 +84,10 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn gemm_assign(&mut self, alpha: T, a: &Tensor<T>, b: &Tensor<T>, beta: T) {
         if self.ndim() != 2 {
-            panic!("gemm_assign: output must be 2-D, got shape {:?}", self.shape());
+            panic!(
+                "gemm_assign: output must be 2-D, got shape {:?}",
+                self.shape()
+            );
         }
         let (m, n) = (self.shape()[0], self.shape()[1]);
         let c = MatMut::row_major(self.as_mut_slice(), m, n);

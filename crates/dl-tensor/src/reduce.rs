@@ -44,7 +44,10 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     fn check_axis(&self, op: &str, axis: usize) {
         if axis >= self.ndim() {
-            panic!("{op}: axis {axis} is out of range for shape {:?}", self.shape());
+            panic!(
+                "{op}: axis {axis} is out of range for shape {:?}",
+                self.shape()
+            );
         }
     }
 
@@ -67,7 +70,12 @@ impl<T: Float> Tensor<T> {
         let mut out_strides = kept.contiguous_strides();
         out_strides.as_mut_slice()[axis] = 0;
         let (data, strides, offset) = self.raw_parts();
-        walk(self.shape(), [strides, &out_strides], [offset, 0], |[i, o]| out[o] = fold(out[o], data[i]));
+        walk(
+            self.shape(),
+            [strides, &out_strides],
+            [offset, 0],
+            |[i, o]| out[o] = fold(out[o], data[i]),
+        );
         Tensor::from_vec(out, self.reduced_shape(axis, keepdim))
     }
 
@@ -114,7 +122,9 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn max_axis(&self, axis: usize, keepdim: bool) -> Self {
         self.check_axis("max_axis", axis);
-        self.fold_axis(axis, keepdim, T::neg_infinity(), |a, x| if x > a || x.is_nan() { x } else { a })
+        self.fold_axis(axis, keepdim, T::neg_infinity(), |a, x| {
+            if x > a || x.is_nan() { x } else { a }
+        })
     }
 
     /// Index of the maximum along `axis` (the first one on ties), with that axis removed.
@@ -126,7 +136,10 @@ impl<T: Float> Tensor<T> {
         self.check_axis("argmax_axis", axis);
         let len = self.shape()[axis];
         if len == 0 {
-            panic!("argmax_axis: axis {axis} of shape {:?} is empty", self.shape());
+            panic!(
+                "argmax_axis: axis {axis} of shape {:?} is empty",
+                self.shape()
+            );
         }
         let stride = self.strides()[axis];
         let outer = self.index_axis(axis, 0);

@@ -27,7 +27,10 @@ impl Shape {
             "Shape::new: rank {} exceeds the maximum of {MAX_DIMS} (dims {dims:?})",
             dims.len()
         );
-        let mut out = Shape { dims: [0; MAX_DIMS], rank: dims.len() as u8 };
+        let mut out = Shape {
+            dims: [0; MAX_DIMS],
+            rank: dims.len() as u8,
+        };
         out.dims[..dims.len()].copy_from_slice(dims);
         out
     }
@@ -108,7 +111,11 @@ impl Strides {
     /// If `strides` has more than [`MAX_DIMS`] entries.
     #[track_caller]
     pub fn new(strides: &[isize]) -> Self {
-        assert!(strides.len() <= MAX_DIMS, "Strides::new: rank {} exceeds {MAX_DIMS}", strides.len());
+        assert!(
+            strides.len() <= MAX_DIMS,
+            "Strides::new: rank {} exceeds {MAX_DIMS}",
+            strides.len()
+        );
         let mut out = Strides::zeros(strides.len());
         out.0[..strides.len()].copy_from_slice(strides);
         out
@@ -138,8 +145,16 @@ pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Shape> {
     let rank = a.len().max(b.len());
     let mut dims = [0usize; MAX_DIMS];
     for i in 0..rank {
-        let da = if i < rank - a.len() { 1 } else { a[i - (rank - a.len())] };
-        let db = if i < rank - b.len() { 1 } else { b[i - (rank - b.len())] };
+        let da = if i < rank - a.len() {
+            1
+        } else {
+            a[i - (rank - a.len())]
+        };
+        let db = if i < rank - b.len() {
+            1
+        } else {
+            b[i - (rank - b.len())]
+        };
         dims[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,

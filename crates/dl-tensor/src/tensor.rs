@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::shape::{broadcast_shapes, shape_mismatch, Shape, Strides};
+use crate::shape::{Shape, Strides, broadcast_shapes, shape_mismatch};
 use crate::walk::walk;
 
 /// An n-dimensional array (rank ≤ [`MAX_DIMS`](crate::MAX_DIMS)) of `T`.
@@ -51,7 +51,12 @@ impl<T: Copy> Tensor<T> {
                 shape.numel()
             );
         }
-        Tensor { strides: shape.contiguous_strides(), storage: Arc::new(data), shape, offset: 0 }
+        Tensor {
+            strides: shape.contiguous_strides(),
+            storage: Arc::new(data),
+            shape,
+            offset: 0,
+        }
     }
 
     /// A tensor of `shape` with every element `value`.
@@ -151,7 +156,8 @@ impl<T: Copy> Tensor<T> {
 
     /// The elements as a row-major slice, or `None` when not contiguous.
     pub fn try_as_slice(&self) -> Option<&[T]> {
-        self.is_contiguous().then(|| &self.storage[self.offset..self.offset + self.len()])
+        self.is_contiguous()
+            .then(|| &self.storage[self.offset..self.offset + self.len()])
     }
 
     /// The elements as a mutable row-major slice, making the storage unique and contiguous first
@@ -172,7 +178,9 @@ impl<T: Copy> Tensor<T> {
             return s.to_vec();
         }
         let mut out = Vec::with_capacity(self.len());
-        walk(&self.shape, [&self.strides], [self.offset], |[i]| out.push(self.storage[i]));
+        walk(&self.shape, [&self.strides], [self.offset], |[i]| {
+            out.push(self.storage[i])
+        });
         out
     }
 
@@ -191,15 +199,26 @@ impl<T: Copy> Tensor<T> {
 
     /// A contiguous tensor with the same elements (a cheap clone when already contiguous).
     pub fn to_contiguous(&self) -> Self {
-        if self.is_contiguous() { self.clone() } else { Self::from_vec(self.to_vec(), self.shape) }
+        if self.is_contiguous() {
+            self.clone()
+        } else {
+            Self::from_vec(self.to_vec(), self.shape)
+        }
     }
 
     #[track_caller]
     fn storage_index(&self, index: &[usize]) -> usize {
         if index.len() != self.ndim() || index.iter().zip(self.shape.iter()).any(|(i, d)| i >= d) {
-            panic!("index {index:?} is out of bounds for shape {:?}", self.shape);
+            panic!(
+                "index {index:?} is out of bounds for shape {:?}",
+                self.shape
+            );
         }
-        let pos: isize = index.iter().zip(self.strides.iter()).map(|(&i, &s)| i as isize * s).sum();
+        let pos: isize = index
+            .iter()
+            .zip(self.strides.iter())
+            .map(|(&i, &s)| i as isize * s)
+            .sum();
         (self.offset as isize + pos) as usize
     }
 
@@ -220,7 +239,11 @@ impl<T: Copy> Tensor<T> {
     pub fn set(&mut self, index: &[usize], value: T) {
         self.storage_index(index); // bounds check
         let dense = self.shape.contiguous_strides();
-        let pos: usize = index.iter().zip(dense.iter()).map(|(&i, &s)| i * s as usize).sum();
+        let pos: usize = index
+            .iter()
+            .zip(dense.iter())
+            .map(|(&i, &s)| i * s as usize)
+            .sum();
         self.as_mut_slice()[pos] = value;
     }
 
@@ -235,13 +258,21 @@ impl<T: Copy> Tensor<T> {
             shape_mismatch("reshape", &self.shape, &shape);
         }
         let base = self.to_contiguous();
-        Tensor { strides: shape.contiguous_strides(), shape, storage: base.storage, offset: base.offset }
+        Tensor {
+            strides: shape.contiguous_strides(),
+            shape,
+            storage: base.storage,
+            offset: base.offset,
+        }
     }
 
     /// Reshapes into `(shape[0], rest)`: the course's `x.reshape(N, -1)`.
     pub fn flatten_2d(&self) -> Self {
         let n = self.shape.first().copied().unwrap_or(1);
-        let rest = if n == 0 { self.shape[1..].iter().product() } else { self.len() / n };
+        let rest = self
+            .len()
+            .checked_div(n)
+            .unwrap_or_else(|| self.shape[1..].iter().product());
         self.reshape([n, rest])
     }
 
@@ -253,9 +284,14 @@ impl<T: Copy> Tensor<T> {
     pub fn permute(&self, axes: &[usize]) -> Self {
         let mut seen = [false; crate::MAX_DIMS];
         let valid = axes.len() == self.ndim()
-            && axes.iter().all(|&a| a < self.ndim() && !std::mem::replace(&mut seen[a], true));
+            && axes
+                .iter()
+                .all(|&a| a < self.ndim() && !std::mem::replace(&mut seen[a], true));
         if !valid {
-            panic!("permute: {axes:?} is not a permutation of the axes of shape {:?}", self.shape);
+            panic!(
+                "permute: {axes:?} is not a permutation of the axes of shape {:?}",
+                self.shape
+            );
         }
         let mut out = self.clone();
         for (i, &a) in axes.iter().enumerate() {
@@ -300,7 +336,11 @@ impl<T: Copy> Tensor<T> {
     #[track_caller]
     pub fn narrow(&self, axis: usize, start: usize, len: usize) -> Self {
         if axis >= self.ndim() || start + len > self.shape[axis] {
-            panic!("narrow: range {start}..{} of axis {axis} is outside shape {:?}", start + len, self.shape);
+            panic!(
+                "narrow: range {start}..{} of axis {axis} is outside shape {:?}",
+                start + len,
+                self.shape
+            );
         }
         let mut out = self.clone();
         if len > 0 {
@@ -318,7 +358,11 @@ impl<T: Copy> Tensor<T> {
         let mut strides = view.strides.to_vec();
         dims.remove(axis);
         strides.remove(axis);
-        Tensor { shape: Shape::new(&dims), strides: Strides::new(&strides), ..view }
+        Tensor {
+            shape: Shape::new(&dims),
+            strides: Strides::new(&strides),
+            ..view
+        }
     }
 
     /// A view broadcast to `shape` (NumPy rules; broadcast axes get stride 0).
@@ -338,7 +382,12 @@ impl<T: Copy> Tensor<T> {
                 strides.as_mut_slice()[lead + axis] = self.strides[axis];
             }
         }
-        Tensor { storage: Arc::clone(&self.storage), shape, strides, offset: self.offset }
+        Tensor {
+            storage: Arc::clone(&self.storage),
+            shape,
+            strides,
+            offset: self.offset,
+        }
     }
 
     /// Gathers entries of axis 0 by index, into a new contiguous tensor (mini-batch selection).
@@ -357,7 +406,10 @@ impl<T: Copy> Tensor<T> {
         let mut out = Vec::with_capacity(rows.len() * row_len);
         for &r in rows {
             if r >= n {
-                panic!("select_rows: row {r} is out of range for shape {:?}", self.shape);
+                panic!(
+                    "select_rows: row {r} is out of range for shape {:?}",
+                    self.shape
+                );
             }
             let row = self.index_axis(0, r);
             match row.try_as_slice() {

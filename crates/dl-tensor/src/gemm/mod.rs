@@ -10,7 +10,13 @@ pub use view::{MatMut, MatRef};
 /// Element types [`gemm`] supports: `f32` and `f64`. Sealed.
 pub trait GemmScalar: Copy + Send + Sync + 'static + sealed::Sealed {
     #[doc(hidden)]
-    fn gemm_impl(alpha: Self, a: MatRef<'_, Self>, b: MatRef<'_, Self>, beta: Self, c: MatMut<'_, Self>);
+    fn gemm_impl(
+        alpha: Self,
+        a: MatRef<'_, Self>,
+        b: MatRef<'_, Self>,
+        beta: Self,
+        c: MatMut<'_, Self>,
+    );
 }
 
 mod sealed {
@@ -34,7 +40,13 @@ mod sealed {
 /// assert_eq!(c, a);
 /// ```
 #[track_caller]
-pub fn gemm<T: GemmScalar>(alpha: T, a: MatRef<'_, T>, b: MatRef<'_, T>, beta: T, c: MatMut<'_, T>) {
+pub fn gemm<T: GemmScalar>(
+    alpha: T,
+    a: MatRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
     if a.cols() != b.rows() || a.rows() != c.rows() || b.cols() != c.cols() {
         gemm_shape_mismatch(a.shape(), b.shape(), c.shape());
     }
@@ -50,7 +62,13 @@ fn gemm_shape_mismatch(a: [usize; 2], b: [usize; 2], c: [usize; 2]) -> ! {
 macro_rules! naive_gemm {
     ($t:ty) => {
         impl GemmScalar for $t {
-            fn gemm_impl(alpha: $t, a: MatRef<'_, $t>, b: MatRef<'_, $t>, beta: $t, mut c: MatMut<'_, $t>) {
+            fn gemm_impl(
+                alpha: $t,
+                a: MatRef<'_, $t>,
+                b: MatRef<'_, $t>,
+                beta: $t,
+                mut c: MatMut<'_, $t>,
+            ) {
                 for i in 0..c.rows() {
                     for j in 0..c.cols() {
                         let mut acc: $t = 0.0;

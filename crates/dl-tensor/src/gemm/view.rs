@@ -26,7 +26,15 @@ pub struct MatMut<'a, T> {
 
 /// Checks that every element of the view lies inside a slice of `len` elements.
 #[track_caller]
-fn check_bounds(what: &str, len: usize, offset: usize, rows: usize, cols: usize, rs: isize, cs: isize) {
+fn check_bounds(
+    what: &str,
+    len: usize,
+    offset: usize,
+    rows: usize,
+    cols: usize,
+    rs: isize,
+    cs: isize,
+) {
     if rows == 0 || cols == 0 {
         return;
     }
@@ -69,7 +77,8 @@ macro_rules! common {
         }
         #[inline]
         fn index(&self, i: usize, j: usize) -> usize {
-            (self.offset as isize + i as isize * self.row_stride + j as isize * self.col_stride) as usize
+            (self.offset as isize + i as isize * self.row_stride + j as isize * self.col_stride)
+                as usize
         }
         /// Element `(i, j)`.
         #[inline]
@@ -85,9 +94,31 @@ impl<'a, T: Copy> MatRef<'a, T> {
     /// # Panics
     /// If an element of the view falls outside `data`.
     #[track_caller]
-    pub fn new(data: &'a [T], offset: usize, rows: usize, cols: usize, row_stride: isize, col_stride: isize) -> Self {
-        check_bounds("MatRef::new", data.len(), offset, rows, cols, row_stride, col_stride);
-        MatRef { data, offset, rows, cols, row_stride, col_stride }
+    pub fn new(
+        data: &'a [T],
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Self {
+        check_bounds(
+            "MatRef::new",
+            data.len(),
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        );
+        MatRef {
+            data,
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
     }
 
     /// A dense row-major `rows × cols` view.
@@ -98,7 +129,13 @@ impl<'a, T: Copy> MatRef<'a, T> {
 
     /// The transposed view (no copy).
     pub fn t(self) -> Self {
-        MatRef { rows: self.cols, cols: self.rows, row_stride: self.col_stride, col_stride: self.row_stride, ..self }
+        MatRef {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
     }
 
     /// The underlying slice.
@@ -115,13 +152,35 @@ impl<'a, T: Copy> MatMut<'a, T> {
     /// # Panics
     /// If an element falls outside `data`, or a stride is zero on an axis longer than 1.
     #[track_caller]
-    pub fn new(data: &'a mut [T], offset: usize, rows: usize, cols: usize, row_stride: isize, col_stride: isize) -> Self {
-        check_bounds("MatMut::new", data.len(), offset, rows, cols, row_stride, col_stride);
+    pub fn new(
+        data: &'a mut [T],
+        offset: usize,
+        rows: usize,
+        cols: usize,
+        row_stride: isize,
+        col_stride: isize,
+    ) -> Self {
+        check_bounds(
+            "MatMut::new",
+            data.len(),
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        );
         assert!(
             !(rows > 1 && row_stride == 0 || cols > 1 && col_stride == 0),
             "MatMut::new: zero stride on an axis of length > 1 (rows {rows}, cols {cols}, strides ({row_stride}, {col_stride}))"
         );
-        MatMut { data, offset, rows, cols, row_stride, col_stride }
+        MatMut {
+            data,
+            offset,
+            rows,
+            cols,
+            row_stride,
+            col_stride,
+        }
     }
 
     /// A dense row-major `rows × cols` view.
