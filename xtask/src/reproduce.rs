@@ -1,0 +1,120 @@
+//! `cargo xtask reproduce`: runs experiments, writes their results, prints tables and verdicts.
+
+use std::path::Path;
+use std::time::Instant;
+
+use crate::context::Context;
+use crate::error::XtaskError;
+use crate::output::ensure_dir;
+use crate::results::{CheckResult, Outcome};
+use crate::spec::{Experiment, Kind};
+use crate::{data, experiments, report, train, write};
+
+/// Resolves names (or `all`) to experiments, in the order given.
+pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
+    let known = || experiments::all().iter().map(|e| e.name).collect::<Vec<_>>().join(", ");
+    if names.is_empty() {
+        return Err(XtaskError::InvalidFlag { flag: "<EXPERIMENT>", reason: format!("name at least one experiment, or `all`; known: {}", known()) });
+    }
+    if names.iter().any(|n| n == "all") {
+        return Ok(experiments::all());
+    }
+    let mut out = Vec::new();
+    for name in names {
+        match experiments::all().into_iter().find(|e| e.name == name) {
+            Some(e) => out.push(e),
+            None => return Err(XtaskError::UnknownExperiment { name: name.clone(), known: known() }),
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the named experiments.
+pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
+    let selected = select(names)?;
+    ensure_dir(&ctx.out_dir)?;
+    dl_tensor::set_num_threads(ctx.threads);
+    let all = names.iter().any(|n| n == "all");
+    let mut done = Vec::new();
+    for experiment in &selected {
+        println!("== {} ({}){}", experiment.name, experiment.section, if ctx.quick { " [quick]" } else { "" });
+        let dir = ctx.out_dir.join(experiment.name);
+        ensure_dir(&dir)?;
+        let started = Instant::now();
+        let mut outcome = run(ctx, experiment)?;
+        let epochs = matches!(experiment.kind, Kind::Epochs(_));
+        write::write_outcome(ctx, experiment, &mut outcome, &dir, started.elapsed(), epochs)?;
+        print_outcome(&outcome, &dir, started.elapsed().as_secs_f64(), ctx.quick);
+        done.push((experiment.name, experiment.section, outcome));
+    }
+    if all {
+        report::write_report(ctx, &done)?;
+        println!("report: {}", ctx.out_dir.join("REPORT.md").display());
+    }
+    Ok(())
+}
+
+fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
+    match &experiment.kind {
+        Kind::Iterations(spec) => {
+            let data = data::load_iter_data(ctx, &spec.data)?;
+            println!("   data: {}", data.description);
+            let mut outcome = Outcome::default();
+            outcome.notes.push(format!("data: {}", data.description));
+            for (i, r) in spec.runs.iter().enumerate() {
+                outcome.runs.push(train::run_iterations(ctx, experiment.name, spec, r, &data, i)?);
+            }
+            outcome.checks = spec
+                .checks
+                .iter()
+                .map(|c| CheckResult { claim: c.claim.to_string(), verdict: (c.eval)(&outcome.runs) })
+                .collect();
+            Ok(outcome)
+        }
+        Kind::Epochs(spec) => {
+            let data = data::load_epoch_data(ctx, spec.datasets)?;
+            println!("   data: {}", data.description);
+            let mut outcome = Outcome::default();
+            outcome.notes.push(format!("data: {}", data.description));
+            for (i, r) in spec.runs.iter().enumerate() {
+                outcome.runs.push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);
+            }
+            outcome.checks = spec
+                .checks
+                .iter()
+                .map(|c| CheckResult { claim: c.claim.to_string(), verdict: (c.eval)(&outcome.runs) })
+                .collect();
+            Ok(outcome)
+        }
+        Kind::Custom(f) => f(ctx),
+    }
+}
+
+fn print_outcome(outcome: &Outcome, dir: &Path, seconds: f64, quick: bool) {
+    for note in &outcome.notes {
+        println!("   {note}");
+    }
+    if !outcome.runs.is_empty() {
+        println!("   {:<30} {:>8} {:>8} {:>8} {:>9} {:>7}", "run", "train", "test", "best", "loss", "secs");
+        for r in &outcome.runs {
+            let loss = r.last().val_loss.unwrap_or(r.last().loss);
+            println!(
+                "   {:<30} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>7.2}",
+                r.label,
+                r.final_train(),
+                r.final_test(),
+                r.best_test(),
+                loss,
+                r.wall_seconds
+            );
+        }
+    }
+    for c in &outcome.checks {
+        let verdict = if c.verdict.holds { "holds" } else { "does not hold" };
+        println!("   [{verdict}] {} — {}", c.claim, c.verdict.evidence);
+    }
+    if quick && !outcome.checks.is_empty() {
+        println!("   (quick run: a reduced schedule; verdicts are indicative only)");
+    }
+    println!("   results in {} ({seconds:.1} s)", dir.display());
+}

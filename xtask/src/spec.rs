@@ -1,0 +1,133 @@
+//! What an experiment is: a declarative description. The training loop, writers and plots that
+//! carry it out live elsewhere, once.
+
+use dl_models::{ModelConfig, OptimizerConfig, PenaltyConfig};
+
+use crate::results::RunResult;
+
+/// One experiment of the notes.
+pub struct Experiment {
+    /// The command-line name (`gradient-vanishing`).
+    pub name: &'static str,
+    /// The notes' section it reproduces (`2_2 Vanishing gradient`).
+    pub section: &'static str,
+    /// One sentence on what it shows.
+    pub summary: &'static str,
+    /// How it runs.
+    pub kind: Kind,
+}
+
+/// How an experiment runs.
+pub enum Kind {
+    /// Mini-batch iterations on MNIST, accuracy recorded every few iterations (2_2 to 2_8).
+    Iterations(IterSpec),
+    /// Epochs over a dataset, loss and val_loss per epoch (the Keras experiments 2_9 to 2_11).
+    Epochs(EpochSpec),
+    /// Something else: prints and checks, with its own code.
+    Custom(fn(&crate::context::Context) -> Result<crate::results::Outcome, crate::error::XtaskError>),
+}
+
+/// Which accuracy is plotted as "training set".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainMetric {
+    /// The accuracy of the current mini-batch (2_2 to 2_4; noisy).
+    Batch,
+    /// The accuracy over the whole (reduced) training set (2_5 to 2_8).
+    Full,
+}
+
+/// The data an experiment reads.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DataSpec {
+    /// Dataset name (`mnist`).
+    pub dataset: &'static str,
+    /// Keep only the first n training images.
+    pub train_first: Option<usize>,
+    /// Keep only the first n test images.
+    pub test_first: Option<usize>,
+    /// Flatten images to 784 (MLPs) or keep (1, 28, 28) (convnets).
+    pub flatten: bool,
+}
+
+/// A mini-batch-iteration experiment.
+pub struct IterSpec {
+    /// The data.
+    pub data: DataSpec,
+    /// Iterations per run.
+    pub iterations: usize,
+    /// Mini-batch size (drawn with replacement).
+    pub batch_size: usize,
+    /// Record accuracies every this many iterations.
+    pub eval_every: usize,
+    /// The "training set" curve.
+    pub train_metric: TrainMetric,
+    /// Batch size for accuracy evaluation (the notes evaluate convnets in batches of 100).
+    pub eval_batch: usize,
+    /// The runs to compare.
+    pub runs: Vec<RunSpec>,
+    /// The notes' conclusions, as checks.
+    pub checks: Vec<Check>,
+}
+
+/// An epoch-based experiment (Keras style).
+pub struct EpochSpec {
+    /// Dataset preference: CIFAR-10 when present, else Fashion-MNIST.
+    pub datasets: &'static [&'static str],
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Batch size (shuffled each epoch).
+    pub batch_size: usize,
+    /// The runs to compare.
+    pub runs: Vec<RunSpec>,
+    /// The notes' conclusions, as checks.
+    pub checks: Vec<Check>,
+}
+
+/// One run: a label, a model, an optimizer and a penalty.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct RunSpec {
+    /// Legend label.
+    pub label: String,
+    /// The network.
+    pub model: ModelConfig,
+    /// The optimizer.
+    pub optimizer: OptimizerConfig,
+    /// A weight penalty applied by the training loop (the hand-written loops of 2_5).
+    pub penalty: Option<PenaltyConfig>,
+}
+
+/// A conclusion of the notes, checked against what was measured.
+pub struct Check {
+    /// The claim, as a sentence.
+    pub claim: &'static str,
+    /// Evaluates the claim on the runs' results: whether it holds, and the numbers behind it.
+    pub eval: fn(&[RunResult]) -> Verdict,
+}
+
+/// The outcome of a check.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Verdict {
+    /// Whether the claim holds.
+    pub holds: bool,
+    /// The numbers behind the verdict.
+    pub evidence: String,
+}
+
+impl Verdict {
+    /// A verdict from a condition and its evidence.
+    pub fn new(holds: bool, evidence: impl Into<String>) -> Self {
+        Verdict { holds, evidence: evidence.into() }
+    }
+}
+
+/// Finds a run's result by label.
+///
+/// # Panics
+/// If no run has that label (a mistake in an experiment's description).
+pub fn run<'a>(results: &'a [RunResult], label: &str) -> &'a RunResult {
+    results
+        .iter()
+        .find(|r| r.label == label)
+        .unwrap_or_else(|| panic!("check refers to unknown run `{label}`"))
+}
