@@ -35,20 +35,27 @@ fn default_threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-fn pool(threads: usize) -> Arc<rayon::ThreadPool> {
+/// The worker pool, with at least `workers` threads (rebuilt only to grow).
+fn pool(workers: usize) -> Arc<rayon::ThreadPool> {
     if let Some((n, pool)) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        if *n == threads {
+        if *n >= workers {
+            return Arc::clone(pool);
+        }
+    }
+    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
+    if let Some((n, pool)) = slot.as_ref() {
+        if *n >= workers {
             return Arc::clone(pool);
         }
     }
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
+            .num_threads(workers)
             .thread_name(|i| format!("dl-tensor-{i}"))
             .build()
             .expect("failed to start the dl-tensor thread pool"),
     );
-    *POOL.write().unwrap_or_else(|e| e.into_inner()) = Some((threads, Arc::clone(&pool)));
+    *slot = Some((workers, Arc::clone(&pool)));
     pool
 }
 
@@ -56,22 +63,34 @@ fn pool(threads: usize) -> Arc<rayon::ThreadPool> {
 ///
 /// Runs inline when one thread is configured or there is only one task.
 pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
-    let threads = num_threads().min(n_tasks);
+    for_each_task_with(num_threads(), n_tasks, task);
+}
+
+/// [`for_each_task`] over up to `threads` threads: the calling thread runs its share of the
+/// tasks itself while up to `threads − 1` pool workers run the rest.
+pub(crate) fn for_each_task_with(
+    threads: usize,
+    n_tasks: usize,
+    task: impl Fn(usize) + Sync + Send,
+) {
+    let threads = threads.min(n_tasks);
     if threads <= 1 {
         (0..n_tasks).for_each(task);
         return;
     }
-    let pool = pool(num_threads());
-    pool.scope(|scope| {
-        let task = &task;
-        for t in 0..threads {
-            scope.spawn(move |_| {
-                let mut i = t;
-                while i < n_tasks {
-                    task(i);
-                    i += threads;
-                }
-            });
+    let run = |t: usize| {
+        let mut i = t;
+        while i < n_tasks {
+            task(i);
+            i += threads;
         }
+    };
+    let pool = pool(threads - 1);
+    pool.in_place_scope(|scope| {
+        let run = &run;
+        for t in 1..threads {
+            scope.spawn(move |_| run(t));
+        }
+        run(0);
     });
 }

@@ -1,0 +1,271 @@
+//! The blocked GEMM driver: special cases, the split over threads, and the cache-blocked loops
+//! around the micro-kernel.
+
+use super::kernel::Kernel;
+use super::pack::{pack_a, pack_b, with_workspace};
+use super::sealed::Sealed;
+use super::{GemmOptions, resolve};
+use crate::threads::{for_each_task_with, num_threads};
+
+/// The kernel family actually used for one call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActiveKernel {
+    /// Hand-written AVX2+FMA kernels.
+    Avx2Fma,
+    /// The portable kernels.
+    Portable,
+}
+
+/// One product `C ← α·A·B + β·C` over raw pointers: `A` is `m×k` with element `(i, p)` at
+/// `a + i·rsa + p·csa`, and likewise for `B` (`k×n`) and `C` (`m×n`).
+///
+/// Contract: the elements of `A` and `B` are readable, those of `C` readable, writable, distinct,
+/// not overlapping `A` or `B`, and not accessed by anyone else during the product.
+#[derive(Clone, Copy, Debug)]
+pub struct Problem<T> {
+    pub(crate) m: usize,
+    pub(crate) n: usize,
+    pub(crate) k: usize,
+    pub(crate) alpha: T,
+    pub(crate) beta: T,
+    pub(crate) a: *const T,
+    pub(crate) rsa: isize,
+    pub(crate) csa: isize,
+    pub(crate) b: *const T,
+    pub(crate) rsb: isize,
+    pub(crate) csb: isize,
+    pub(crate) c: *mut T,
+    pub(crate) rsc: isize,
+    pub(crate) csc: isize,
+}
+
+// SAFETY: a `Problem` is only shared between the threads of one product, which read A and B
+// and write disjoint blocks of C (see `gemm_problem`); the caller keeps all three alive.
+unsafe impl<T: Sync> Sync for Problem<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Problem<T> {}
+
+impl<T: Copy> Problem<T> {
+    /// The same product transposed: `Cᵀ ← α·Bᵀ·Aᵀ + β·Cᵀ`.
+    fn transposed(self) -> Self {
+        Problem {
+            m: self.n,
+            n: self.m,
+            a: self.b,
+            rsa: self.csb,
+            csa: self.rsb,
+            b: self.a,
+            rsb: self.csa,
+            csb: self.rsa,
+            rsc: self.csc,
+            csc: self.rsc,
+            ..self
+        }
+    }
+
+    /// The sub-product for rows `r0..r1` and columns `c0..c1` of `C`.
+    ///
+    /// # Safety
+    /// The ranges must lie inside the problem.
+    unsafe fn block(&self, r0: usize, r1: usize, c0: usize, c1: usize) -> Self {
+        // SAFETY: the offsets address elements of A, B and C inside the problem.
+        unsafe {
+            Problem {
+                m: r1 - r0,
+                n: c1 - c0,
+                a: self.a.offset(r0 as isize * self.rsa),
+                b: self.b.offset(c0 as isize * self.csb),
+                c: self
+                    .c
+                    .offset(r0 as isize * self.rsc + c0 as isize * self.csc),
+                ..*self
+            }
+        }
+    }
+}
+
+/// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
+const PARALLEL_MIN_WORK: usize = 1 << 18;
+
+/// Runs a whole product: special cases, orientation, and the split over threads.
+///
+/// # Safety
+/// As [`Problem`]'s contract.
+pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<T>) {
+    if p.m == 0 || p.n == 0 {
+        return;
+    }
+    if p.k == 0 || p.alpha == T::ZERO {
+        // SAFETY: forwarded.
+        unsafe { scale_c(&p) };
+        return;
+    }
+    // The kernels store rows of a tile with vector stores when C's column stride is 1.
+    if p.csc != 1 && p.rsc == 1 {
+        p = p.transposed();
+    }
+    let kernel = resolve(opts.kernel);
+    let (mr, nr) = T::tile_shape(kernel);
+    let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
+    let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);
+    if p.m * p.n * p.k < PARALLEL_MIN_WORK {
+        threads = 1;
+    }
+    let (tm, tn) = grid(threads, mt, nt, p.k, mr, nr);
+    if tm * tn == 1 {
+        // SAFETY: forwarded.
+        unsafe { T::run_blocked(&p, kernel) };
+        return;
+    }
+    let p = &p;
+    for_each_task_with(threads, tm * tn, |t| {
+        let (bi, bj) = (t / tn, t % tn);
+        let r0 = (bi * mt / tm * mr).min(p.m);
+        let r1 = ((bi + 1) * mt / tm * mr).min(p.m);
+        let c0 = (bj * nt / tn * nr).min(p.n);
+        let c1 = ((bj + 1) * nt / tn * nr).min(p.n);
+        if r0 < r1 && c0 < c1 {
+            // SAFETY: the blocks of the `tm×tn` grid are disjoint ranges inside the problem, so
+            // each task writes its own elements of C.
+            unsafe { T::run_blocked(&p.block(r0, r1, c0, c1), kernel) };
+        }
+    });
+}
+
+/// Chooses a `tm×tn` grid of blocks of `C` (`tm·tn ≤ threads`) minimising the largest block's
+/// cost: its tiles' multiply-adds plus the packing each block repeats.
+fn grid(threads: usize, mt: usize, nt: usize, k: usize, mr: usize, nr: usize) -> (usize, usize) {
+    // One packed element costs about as much as this many tile multiply-adds.
+    const PACK_COST: usize = 16;
+    let mut best = (1, 1);
+    let mut best_cost = usize::MAX;
+    for tm in 1..=threads.min(mt) {
+        let tn = (threads / tm).min(nt);
+        let (bm, bn) = (mt.div_ceil(tm) * mr, nt.div_ceil(tn) * nr);
+        let cost = bm * bn * k + PACK_COST * k * (bm + bn);
+        if cost < best_cost || cost == best_cost && tm * tn > best.0 * best.1 {
+            best = (tm, tn);
+            best_cost = cost;
+        }
+    }
+    best
+}
+
+/// `C ← β·C` (zeros when `β = 0`, whatever C held).
+///
+/// # Safety
+/// As [`Problem`]'s contract.
+unsafe fn scale_c<T: Sealed>(p: &Problem<T>) {
+    if p.beta == T::ONE {
+        return;
+    }
+    for i in 0..p.m as isize {
+        for j in 0..p.n as isize {
+            // SAFETY: `(i, j)` is an element of C.
+            unsafe {
+                let c = p.c.offset(i * p.rsc + j * p.csc);
+                *c = if p.beta == T::ZERO {
+                    T::ZERO
+                } else {
+                    p.beta * *c
+                };
+            }
+        }
+    }
+}
+
+/// `A` is packed when it has no unit stride, or when it is reused across more than this many
+/// column slivers of `C`; otherwise the kernel reads it in place.
+const PACK_A_MIN_SLIVERS: usize = 4;
+/// `B` is packed when its columns are not contiguous, or when it is reused across more than this
+/// many row slivers; otherwise the kernel reads it in place.
+const PACK_B_MIN_SLIVERS: usize = 4;
+
+/// Splits `len` into equal blocks of at most `max` (rounded up to a multiple of `unit`).
+fn block_len(len: usize, max: usize, unit: usize) -> usize {
+    let blocks = len.div_ceil(max).max(1);
+    len.div_ceil(blocks).next_multiple_of(unit)
+}
+
+/// The blocked product of one (sub-)problem on the current thread with kernel `K`.
+///
+/// The `k` slices depend on `k` and `K` only, so every element of C is computed by the same
+/// operations however the problem is split over threads.
+///
+/// # Safety
+/// As [`Problem`]'s contract, with `m, n, k > 0`; the CPU must support `K`.
+pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let (mr, nr) = (K::MR, K::NR);
+    let k_blocks = k.div_ceil(K::KC);
+    let kc_max = k.div_ceil(k_blocks);
+    let packs_a = !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
+    let packs_b = p.csb != 1 || m > PACK_B_MIN_SLIVERS * mr;
+    let mc_max = block_len(m, K::MC, mr);
+    let nc_max = if packs_b { block_len(n, K::NC, nr) } else { n };
+
+    with_workspace(|ws| {
+        let abuf: *mut T = if packs_a {
+            ws.a.get(mc_max * kc_max)
+        } else {
+            ws.a_edge.get(mr * kc_max)
+        };
+        let bbuf: *mut T = if packs_b {
+            ws.b.get(nc_max.next_multiple_of(nr) * kc_max)
+        } else {
+            ws.b_edge.get(nr * kc_max)
+        };
+        for jc in (0..n).step_by(nc_max) {
+            let nc = nc_max.min(n - jc);
+            // Columns `..n_direct` of the panel are read in place, the rest from `bbuf`.
+            let n_direct = if packs_b { 0 } else { nc / nr * nr };
+            for kb in 0..k_blocks {
+                let pc = kb * kc_max;
+                let kc = kc_max.min(k - pc);
+                let beta = if kb == 0 { p.beta } else { T::ONE };
+                // SAFETY: every pointer below addresses an element inside A, B, C or a buffer
+                // sized above for `kc_max`, `mc_max` and `nc_max`; the kernel calls get tiles
+                // of C inside this problem and padded slivers of A and B.
+                unsafe {
+                    let b0 = p.b.offset(pc as isize * p.rsb + jc as isize * p.csb);
+                    if n_direct < nc {
+                        let rest = b0.offset(n_direct as isize * p.csb);
+                        pack_b(nr, kc, nc - n_direct, rest, p.rsb, p.csb, bbuf);
+                    }
+                    for ic in (0..m).step_by(mc_max) {
+                        let mc = mc_max.min(m - ic);
+                        let m_direct = if packs_a { 0 } else { mc / mr * mr };
+                        let a0 = p.a.offset(ic as isize * p.rsa + pc as isize * p.csa);
+                        if m_direct < mc {
+                            let rest = a0.offset(m_direct as isize * p.rsa);
+                            pack_a(mr, kc, mc - m_direct, rest, p.rsa, p.csa, abuf);
+                        }
+                        for jr in (0..nc).step_by(nr) {
+                            let (bp, rsb) = if jr < n_direct {
+                                (b0.add(jr), p.rsb)
+                            } else {
+                                (bbuf.add((jr - n_direct) * kc) as *const T, nr as isize)
+                            };
+                            let cols = nr.min(nc - jr);
+                            for ir in (0..mc).step_by(mr) {
+                                let (ap, rsa, csa) = if ir < m_direct {
+                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa)
+                                } else {
+                                    (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
+                                };
+                                let cp = p.c.offset(
+                                    (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
+                                );
+                                let rows = mr.min(mc - ir);
+                                K::tile(
+                                    kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
+                                    rows, cols,
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+}

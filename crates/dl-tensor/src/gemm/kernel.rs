@@ -1,0 +1,103 @@
+//! The micro-kernel contract and the portable micro-kernel.
+
+use std::marker::PhantomData;
+
+use super::sealed::Sealed;
+
+/// A register-blocked micro-kernel computing one `MR×NR` tile of `C`, plus the cache-blocking
+/// sizes that suit it.
+pub(crate) trait Kernel<T> {
+    /// Rows of a tile.
+    const MR: usize;
+    /// Columns of a tile.
+    const NR: usize;
+    /// Depth of a `k` slice (a packed `B` sliver `KC×NR` should sit in L1).
+    const KC: usize;
+    /// Rows of an `A` block (a packed `MC×KC` block should sit in L2).
+    const MC: usize;
+    /// Columns of a `B` panel.
+    const NC: usize;
+
+    /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile, where `A` is
+    /// `MR×k` with element `(i, p)` at `a + i·rsa + p·csa`, `B` is `k×NR` with element `(p, j)`
+    /// at `b + p·rsb + j`, and `C`'s element `(i, j)` is at `c + i·rsc + j·csc`. When `β = 0`,
+    /// `C` is not read.
+    ///
+    /// # Safety
+    /// All `MR·k` elements of `A` and `k·NR` of `B` must be readable (edge tiles are padded by
+    /// the caller); the `mr×nr` elements of `C` (`mr ≤ MR`, `nr ≤ NR`) must be readable,
+    /// writable, distinct and not otherwise accessed; the CPU must support the kernel's features.
+    unsafe fn tile(
+        k: usize,
+        alpha: T,
+        a: *const T,
+        rsa: isize,
+        csa: isize,
+        b: *const T,
+        rsb: isize,
+        beta: T,
+        c: *mut T,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+    );
+}
+
+/// The portable kernel: plain loops over an `MR×NR` accumulator array, which the compiler keeps
+/// in (vector) registers.
+pub(crate) struct Portable<T, const MR: usize, const NR: usize>(PhantomData<T>);
+
+impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, NR> {
+    const MR: usize = MR;
+    const NR: usize = NR;
+    const KC: usize = 256;
+    const MC: usize = 128;
+    const NC: usize = 2048;
+
+    #[inline(never)]
+    unsafe fn tile(
+        k: usize,
+        alpha: T,
+        a: *const T,
+        rsa: isize,
+        csa: isize,
+        b: *const T,
+        rsb: isize,
+        beta: T,
+        c: *mut T,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+    ) {
+        let mut acc = [[T::ZERO; NR]; MR];
+        for p in 0..k as isize {
+            let mut bp = [T::ZERO; NR];
+            for (j, v) in bp.iter_mut().enumerate() {
+                // SAFETY: `(p, j)` with `p < k`, `j < NR` is a readable element of B.
+                *v = unsafe { *b.offset(p * rsb + j as isize) };
+            }
+            for (i, row) in acc.iter_mut().enumerate() {
+                // SAFETY: `(i, p)` with `i < MR`, `p < k` is a readable element of A.
+                let ai = unsafe { *a.offset(i as isize * rsa + p * csa) };
+                for (acc, &bj) in row.iter_mut().zip(&bp) {
+                    *acc = *acc + ai * bj;
+                }
+            }
+        }
+        for (i, row) in acc.iter().enumerate().take(mr) {
+            for (j, &ab) in row.iter().enumerate().take(nr) {
+                // SAFETY: `(i, j)` with `i < mr`, `j < nr` is a valid, exclusive element of C.
+                unsafe {
+                    let cij = c.offset(i as isize * rsc + j as isize * csc);
+                    *cij = if beta == T::ZERO {
+                        alpha * ab
+                    } else {
+                        alpha * ab + beta * *cij
+                    };
+                }
+            }
+        }
+    }
+}
