@@ -1,0 +1,87 @@
+//! MNIST and Fashion-MNIST: two pairs of IDX files (u8 images N×28×28, u8 labels N).
+
+use std::path::Path;
+
+use crate::checksum::Checksums;
+use crate::dataset::Dataset;
+use crate::error::DataError;
+use crate::idx::{self, IdxData, IdxHeader, IdxType, describe_magic};
+use crate::load::{LoadOptions, assemble, check_sum, checked_labels, listed, pixels_to_tensor};
+use crate::locate::require_file;
+use crate::name::DatasetName;
+use crate::read::DataReader;
+
+/// Loads the training and test pairs of an IDX dataset from `dir`.
+pub(crate) fn load_idx_dir(
+    name: DatasetName,
+    dir: &Path,
+    opts: &LoadOptions,
+    sums: Option<&Checksums>,
+) -> Result<(Dataset, Dataset), DataError> {
+    let train = load_pair(name, dir, "train", opts, sums)?;
+    let test = load_pair(name, dir, "t10k", opts, sums)?;
+    Ok((train, test))
+}
+
+/// An opened IDX file whose header has been read and checked.
+struct Opened {
+    reader: DataReader,
+    header: IdxHeader,
+}
+
+fn open_checked(path: &Path, rank: u8, sums: Option<&Checksums>) -> Result<Opened, DataError> {
+    let mut reader = DataReader::open(path, listed(sums, path))?;
+    let header = idx::read_header(&mut reader)?;
+    if header.element_type != IdxType::U8 || header.dims.len() != usize::from(rank) {
+        return Err(DataError::BadMagic {
+            path: path.to_path_buf(),
+            expected: describe_magic(&[0, 0, IdxType::U8.code(), rank]),
+            found: describe_magic(&header.magic()),
+        });
+    }
+    Ok(Opened { reader, header })
+}
+
+fn load_pair(
+    name: DatasetName,
+    dir: &Path,
+    prefix: &str,
+    opts: &LoadOptions,
+    sums: Option<&Checksums>,
+) -> Result<Dataset, DataError> {
+    let images_path = require_file(dir, &format!("{prefix}-images-idx3-ubyte"), name)?;
+    let labels_path = require_file(dir, &format!("{prefix}-labels-idx1-ubyte"), name)?;
+    let [c, h, w] = name.image_shape();
+
+    // Headers first: a wrong shape or count fails before any data is decompressed.
+    let mut images = open_checked(&images_path, 3, sums)?;
+    if images.header.dims[1..] != [h, w] {
+        return Err(DataError::BadShape {
+            path: images_path,
+            expected: format!("N×{h}×{w}"),
+            found: images.header.dims,
+        });
+    }
+    let mut labels = open_checked(&labels_path, 1, sums)?;
+    let (n_images, n_labels) = (images.header.dims[0], labels.header.dims[0]);
+    if n_images != n_labels {
+        return Err(DataError::CountMismatch {
+            images_path,
+            images: n_images,
+            labels_path,
+            labels: n_labels,
+        });
+    }
+
+    let pixels = idx::read_body(&mut images.reader, &images.header)?;
+    check_sum(sums, &images_path, images.reader.finish().as_deref())?;
+    let raw_labels = idx::read_body(&mut labels.reader, &labels.header)?;
+    check_sum(sums, &labels_path, labels.reader.finish().as_deref())?;
+
+    let (IdxData::U8(pixels), IdxData::U8(raw_labels)) = (pixels.data, raw_labels.data) else {
+        unreachable!("both headers were checked to be u8");
+    };
+    let labels = checked_labels(&raw_labels, name.classes(), &labels_path)?;
+    let images = pixels_to_tensor(&pixels, n_images, [c, h, w], opts);
+    Ok(assemble(images, labels, name.classes(), opts))
+}
