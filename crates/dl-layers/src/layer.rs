@@ -129,3 +129,45 @@ pub fn backward_before_forward(layer: &str) -> ! {
 pub fn dout_shape_mismatch(layer: &str, out: &[usize], dout: &[usize]) -> ! {
     panic!("{layer}: backward got dout of shape {dout:?} but the last output had shape {out:?}")
 }
+
+/// A boxed layer is a layer, so `Box<dyn Layer<T>>` plugs in wherever a layer is expected.
+impl<T: Float, L: Layer<T> + ?Sized> Layer<T> for Box<L> {
+    fn describe(&self) -> String {
+        (**self).describe()
+    }
+
+    #[track_caller]
+    fn forward(&mut self, x: &Tensor<T>, mode: Mode) -> Tensor<T> {
+        (**self).forward(x, mode)
+    }
+
+    #[track_caller]
+    fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
+        (**self).backward(dout)
+    }
+
+    fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
+        (**self).visit_params(f)
+    }
+
+    fn visit_buffers(&mut self, f: &mut dyn FnMut(BufferMut<'_, T>)) {
+        (**self).visit_buffers(f)
+    }
+
+    fn aux_loss(&self) -> T {
+        (**self).aux_loss()
+    }
+}
+
+/// A boxed loss is a loss.
+impl<T: Float, L: Loss<T> + ?Sized> Loss<T> for Box<L> {
+    #[track_caller]
+    fn forward(&mut self, scores: &Tensor<T>, labels: Labels<'_, T>) -> T {
+        (**self).forward(scores, labels)
+    }
+
+    #[track_caller]
+    fn backward(&mut self) -> Tensor<T> {
+        (**self).backward()
+    }
+}

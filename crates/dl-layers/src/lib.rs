@@ -1,9 +1,82 @@
 //! `dl-layers`: neural-network layers with explicit forward and backward passes.
+//!
+//! Every layer implements [`Layer`] for `f32` and `f64`: `forward` caches what `backward`
+//! needs, `backward` fills the parameter gradients and returns `∂L/∂x`, and `visit_params`
+//! hands each parameter (with its gradient and a stable name) to optimizers and checkpoints.
+//! [`gradcheck`] compares any layer's backward with finite differences.
+//!
+//! A tiny two-layer net, forward and backward by hand:
+//!
+//! ```
+//! use dl_layers::{Affine, Init, Labels, Layer, Loss, Mode, Relu, SoftmaxWithLoss};
+//! use dl_tensor::{rng_from_seed, Tensor};
+//!
+//! let mut rng = rng_from_seed(42);
+//! let mut layers: Vec<Box<dyn Layer<f32>>> = vec![
+//!     Box::new(Affine::new(4, 8, Init::He, &mut rng)),
+//!     Box::new(Relu::new()),
+//!     Box::new(Affine::new(8, 3, Init::Xavier, &mut rng)),
+//! ];
+//! let mut loss = SoftmaxWithLoss::new();
+//!
+//! let x = Tensor::<f32>::randn([5, 4], 1.0, &mut rng);
+//! let labels = [0, 2, 1, 1, 0];
+//!
+//! // Forward: each layer caches what its backward needs.
+//! let mut h = x.clone();
+//! for layer in &mut layers {
+//!     h = layer.forward(&h, Mode::Train);
+//! }
+//! let l = loss.forward(&h, Labels::Index(&labels));
+//! assert!(l > 0.0 && l.is_finite());
+//!
+//! // Backward: the chain rule, layer by layer in reverse.
+//! let mut d = loss.backward();
+//! for layer in layers.iter_mut().rev() {
+//!     d = layer.backward(&d);
+//! }
+//! assert_eq!(d.shape(), x.shape());
+//!
+//! // Every parameter, with its gradient, under a stable name.
+//! let mut names = Vec::new();
+//! for layer in &mut layers {
+//!     layer.visit_params(&mut |p| {
+//!         assert_eq!(p.value.shape(), p.grad.shape());
+//!         names.push(p.full_name());
+//!     });
+//! }
+//! assert_eq!(names, ["W", "b", "W", "b"]);
+//! ```
 
+mod affine;
+mod check;
+mod convolution;
+mod dropout;
+mod flatten;
+mod global_pool;
 pub mod gradcheck;
+pub mod im2col;
+mod init;
 mod layer;
+mod pooling;
+mod relu;
+mod sigmoid;
+mod softmax_loss;
+mod tanh;
 
+pub use affine::Affine;
+pub use convolution::Convolution;
+pub use dropout::{Dropout, DropoutKind};
+pub use flatten::Flatten;
+pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
+pub use im2col::{col2im, conv_output_size, im2col};
+pub use init::Init;
 pub use layer::{
     BufferMut, Labels, Layer, Loss, Mode, ParamKind, ParamMut, backward_before_forward,
     dout_shape_mismatch,
 };
+pub use pooling::{PoolKind, Pooling};
+pub use relu::Relu;
+pub use sigmoid::Sigmoid;
+pub use softmax_loss::{CROSS_ENTROPY_EPS, SoftmaxWithLoss, softmax};
+pub use tanh::Tanh;

@@ -1,0 +1,160 @@
+//! The fully connected layer `out = x·W + b`.
+
+use dl_tensor::{Float, Rng, Shape, Tensor};
+
+use crate::check::{check_dout, input_shape_mismatch};
+use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
+
+/// A fully connected layer: `out = x·W + b`.
+///
+/// An input of more than two axes is flattened to `(N, −1)` first (the course's
+/// `x.reshape(x.shape[0], -1)`), and `dx` is handed back in the input's shape.
+///
+/// # Shapes
+/// - `W`: `(in, out)`, `b`: `(out)`.
+/// - input: `(N, in)`, or `(N, d1, d2, …)` with `d1·d2·… = in`.
+/// - output: `(N, out)`.
+///
+/// # Example
+/// ```
+/// use dl_layers::{Affine, Init, Layer, Mode};
+/// use dl_tensor::{rng_from_seed, Tensor};
+/// let mut rng = rng_from_seed(0);
+/// let mut fc = Affine::<f32>::new(4, 3, Init::Std(0.01), &mut rng);
+/// let x = Tensor::ones([2, 2, 2]); // flattened to (2, 4)
+/// let y = fc.forward(&x, Mode::Train);
+/// assert_eq!(y.shape(), &[2, 3]);
+/// let dx = fc.backward(&Tensor::ones([2, 3]));
+/// assert_eq!(dx.shape(), &[2, 2, 2]);
+/// ```
+pub struct Affine<T: Float> {
+    w: Tensor<T>,
+    b: Tensor<T>,
+    dw: Tensor<T>,
+    db: Tensor<T>,
+    cache: Option<Cache<T>>,
+}
+
+struct Cache<T> {
+    /// The input flattened to `(N, in)`.
+    x: Tensor<T>,
+    input_shape: Shape,
+}
+
+impl<T: Float> Affine<T> {
+    /// A layer with `W` drawn by `init` (fan-in `n_in`, fan-out `n_out`) and zero biases.
+    pub fn new(n_in: usize, n_out: usize, init: Init, rng: &mut Rng) -> Self {
+        let w = init.sample([n_in, n_out], n_in, n_out, rng);
+        Self::from_params(w, Tensor::zeros([n_out]))
+    }
+
+    /// A layer with the given `W` `(in, out)` and `b` `(out)`.
+    ///
+    /// # Panics
+    /// If `W` is not 2-D or `b` is not `(out)`.
+    #[track_caller]
+    pub fn from_params(w: Tensor<T>, b: Tensor<T>) -> Self {
+        if w.ndim() != 2 || b.shape() != [w.shape()[1]] {
+            panic!(
+                "Affine::from_params: W must be (in, out) and b (out), got W {:?} and b {:?}",
+                w.shape(),
+                b.shape()
+            );
+        }
+        Affine {
+            dw: Tensor::zeros_like(&w),
+            db: Tensor::zeros_like(&b),
+            w: w.to_contiguous(),
+            b: b.to_contiguous(),
+            cache: None,
+        }
+    }
+
+    /// The number of input features.
+    pub fn in_features(&self) -> usize {
+        self.w.shape()[0]
+    }
+
+    /// The number of output features.
+    pub fn out_features(&self) -> usize {
+        self.w.shape()[1]
+    }
+
+    /// The weights `W`, `(in, out)`.
+    pub fn weight(&self) -> &Tensor<T> {
+        &self.w
+    }
+
+    /// The biases `b`, `(out)`.
+    pub fn bias(&self) -> &Tensor<T> {
+        &self.b
+    }
+
+    /// `∂L/∂W` from the last backward pass (zeros before).
+    pub fn weight_grad(&self) -> &Tensor<T> {
+        &self.dw
+    }
+
+    /// `∂L/∂b` from the last backward pass (zeros before).
+    pub fn bias_grad(&self) -> &Tensor<T> {
+        &self.db
+    }
+}
+
+impl<T: Float> Layer<T> for Affine<T> {
+    fn describe(&self) -> String {
+        format!("Affine({}→{})", self.in_features(), self.out_features())
+    }
+
+    /// # Panics
+    /// If the input does not flatten to `(N, in)`.
+    #[track_caller]
+    fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
+        let features: usize = x.shape().iter().skip(1).product();
+        if x.ndim() < 2 || features != self.in_features() {
+            let n = x.shape().first().copied().unwrap_or(1);
+            input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
+        }
+        let x2 = x.flatten_2d();
+        let mut out = Tensor::full([x2.shape()[0], self.out_features()], T::zero());
+        out.gemm_assign(T::one(), &x2, &self.w, T::zero());
+        out.add_inplace(&self.b);
+        self.cache = Some(Cache {
+            x: x2,
+            input_shape: x.dims(),
+        });
+        out
+    }
+
+    #[track_caller]
+    fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
+        let name = self.describe();
+        let Some(cache) = &self.cache else {
+            backward_before_forward(&name)
+        };
+        check_dout(&name, &[cache.x.shape()[0], self.out_features()], dout);
+        // dW = xᵀ·dout and dx = dout·Wᵀ: the transposes are strided views, not copies.
+        self.dw.gemm_assign(T::one(), &cache.x.t(), dout, T::zero());
+        self.db = dout.sum_axis(0, false);
+        let mut dx = Tensor::zeros([dout.shape()[0], self.in_features()]);
+        dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
+        dx.reshape(cache.input_shape)
+    }
+
+    fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
+        f(ParamMut {
+            layer: "",
+            name: "W",
+            kind: ParamKind::Weight,
+            value: &mut self.w,
+            grad: &mut self.dw,
+        });
+        f(ParamMut {
+            layer: "",
+            name: "b",
+            kind: ParamKind::Bias,
+            value: &mut self.b,
+            grad: &mut self.db,
+        });
+    }
+}

@@ -1,0 +1,39 @@
+//! Private shape checks shared by the layers: cold, caller-tracked panics naming both shapes.
+
+use dl_tensor::Tensor;
+
+use crate::dout_shape_mismatch;
+
+/// Panics unless `dout` has the shape of the last output.
+#[track_caller]
+pub(crate) fn check_dout<T: Copy>(layer: &str, out: &[usize], dout: &Tensor<T>) {
+    if dout.shape() != out {
+        dout_shape_mismatch(layer, out, dout.shape());
+    }
+}
+
+/// Panics because the input does not have the shape the layer takes.
+#[cold]
+#[track_caller]
+pub(crate) fn input_shape_mismatch(layer: &str, expected: &[usize], got: &[usize]) -> ! {
+    panic!("{layer}: forward expected an input of shape {expected:?} but got {got:?}")
+}
+
+/// Panics because the input has the wrong rank.
+#[cold]
+#[track_caller]
+pub(crate) fn input_rank_mismatch(layer: &str, expected: &str, got: &[usize]) -> ! {
+    panic!("{layer}: forward expected a {expected} input but got shape {got:?}")
+}
+
+/// The four dimensions of an NCHW tensor.
+///
+/// # Panics
+/// If `x` is not 4-D.
+#[track_caller]
+pub(crate) fn nchw<T: Copy>(layer: &str, x: &Tensor<T>) -> [usize; 4] {
+    match *x.shape() {
+        [n, c, h, w] => [n, c, h, w],
+        _ => input_rank_mismatch(layer, "4-D (N, C, H, W)", x.shape()),
+    }
+}

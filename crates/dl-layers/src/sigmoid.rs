@@ -1,0 +1,54 @@
+//! The logistic sigmoid.
+
+use dl_tensor::{Float, Tensor};
+
+use crate::check::check_dout;
+use crate::{Layer, Mode, backward_before_forward};
+
+/// `σ(x) = 1 / (1 + e⁻ˣ)` element-wise, computed without overflow for large `|x|`;
+/// backward `dx = dout · σ(x)·(1 − σ(x))` from the cached output.
+///
+/// # Shapes
+/// Any input shape; the output and `dx` have the input's shape.
+#[derive(Default)]
+pub struct Sigmoid<T: Float> {
+    out: Option<Tensor<T>>,
+}
+
+impl<T: Float> Sigmoid<T> {
+    /// A sigmoid layer.
+    pub fn new() -> Self {
+        Sigmoid { out: None }
+    }
+}
+
+/// `1 / (1 + e⁻ˣ)`, evaluated so that `e^|x|` never overflows.
+pub(crate) fn sigmoid<T: Float>(x: T) -> T {
+    if x >= T::zero() {
+        T::one() / (T::one() + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (T::one() + e)
+    }
+}
+
+impl<T: Float> Layer<T> for Sigmoid<T> {
+    fn describe(&self) -> String {
+        "Sigmoid".into()
+    }
+
+    fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
+        let out = x.map(sigmoid);
+        self.out = Some(out.clone());
+        out
+    }
+
+    #[track_caller]
+    fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
+        let Some(out) = &self.out else {
+            backward_before_forward("Sigmoid")
+        };
+        check_dout("Sigmoid", out.shape(), dout);
+        dout.zip_map(out, "Sigmoid backward", |d, y| d * y * (T::one() - y))
+    }
+}
