@@ -41,7 +41,7 @@ pub fn run_iterations(
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
     let mut net = Network::<f32>::build(&run.model, seed);
     let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
-    let penalty: Option<Penalty> = run.penalty.map(|p| p.build(ctx.as_notebook));
+    let penalty: Option<Penalty> = run.penalty.map(|p| Penalty::from_config(p, ctx.as_notebook));
     let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
     let iterations = ctx.iterations(spec.iterations);
     let mut progress = Progress::new(&run.label, iterations, ctx.interactive);
@@ -57,6 +57,9 @@ pub fn run_iterations(
         if !loss.is_finite() {
             progress.finish();
             return Err(diverged(experiment, &run.label, it, loss));
+        }
+        if ctx.as_notebook {
+            replay_notebook_freezes(&mut net, penalty.is_some());
         }
         optimizer.step(&mut net);
         if it % spec.eval_every == 0 || it + 1 == iterations {
@@ -77,4 +80,104 @@ pub fn run_iterations(
         wall_seconds: started.elapsed().as_secs_f64(),
         parameters: net.param_count(),
     })
+}
+
+/// The notes' code errors that freeze parameters: BatchNorm's γ and β are never updated, and
+/// the hand-written penalty loops leave the output layer at its initial values.
+fn replay_notebook_freezes(net: &mut Network<f32>, hand_written_loop: bool) {
+    let mut last_layer = String::new();
+    net.visit_params(&mut |p| last_layer = p.layer.to_string());
+    net.visit_params(&mut |p| {
+        let frozen_norm = matches!(p.kind, dl_layers::ParamKind::Scale | dl_layers::ParamKind::Shift);
+        if frozen_norm || (hand_written_loop && p.layer == last_layer) {
+            p.grad.fill(0.0);
+        }
+    });
+}
+
+/// Runs one epoch-based run (Keras style): shuffled batches without replacement, then the
+/// validation loss and accuracy on the test set after each epoch.
+pub fn run_epochs(
+    ctx: &Context,
+    experiment: &str,
+    spec: &crate::spec::EpochSpec,
+    run: &RunSpec,
+    data: &Data,
+    run_index: usize,
+) -> Result<RunResult, XtaskError> {
+    let started = Instant::now();
+    let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
+    let model = fit_model_to_data(&run.model, &data.train);
+    let mut net = Network::<f32>::build(&model, seed);
+    let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
+    let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
+    let epochs = if ctx.quick { 2 } else { spec.epochs };
+    let batches_per_epoch = data.train.len().div_ceil(spec.batch_size);
+    let mut progress = Progress::new(&run.label, epochs * batches_per_epoch, ctx.interactive);
+    let mut curve = Vec::new();
+    let mut step = 0;
+    for epoch in 1..=epochs {
+        let order = dl_data::permutation(data.train.len(), &mut rng);
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+        for chunk in order.chunks(spec.batch_size) {
+            let (x, labels) = data.train.batch(chunk);
+            let loss = net.loss(&x, Labels::Index(&labels), Mode::Train).as_f64();
+            if !loss.is_finite() {
+                progress.finish();
+                return Err(diverged(experiment, &run.label, step, loss));
+            }
+            let predicted = net.layers().last_scores_argmax();
+            correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+            net.backward();
+            optimizer.step(&mut net);
+            loss_sum += loss * chunk.len() as f64;
+            seen += chunk.len();
+            step += 1;
+            progress.update(step, loss);
+        }
+        let (val_loss, val_acc) = evaluate(&mut net, &data.test, 1000);
+        curve.push(Point {
+            step: epoch,
+            train_acc: correct as f64 / seen as f64,
+            test_acc: val_acc,
+            loss: loss_sum / seen as f64,
+            val_loss: Some(val_loss),
+        });
+    }
+    progress.finish();
+    Ok(RunResult {
+        label: run.label.clone(),
+        settings: serde_json::to_value(&model).unwrap_or_default(),
+        curve,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        parameters: net.param_count(),
+    })
+}
+
+/// Mean loss and accuracy over a dataset in eval mode, in batches.
+fn evaluate(net: &mut Network<f32>, set: &Dataset, batch: usize) -> (f64, f64) {
+    let n = set.len();
+    let (mut loss_sum, mut correct) = (0.0, 0usize);
+    let mut start = 0;
+    while start < n {
+        let len = batch.min(n - start);
+        let x = set.images.narrow(0, start, len);
+        let labels = &set.labels[start..start + len];
+        loss_sum += net.loss(&x, Labels::Index(labels), Mode::Eval).as_f64() * len as f64;
+        let predicted = net.layers().last_scores_argmax();
+        correct += predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
+        start += len;
+    }
+    (loss_sum / n as f64, correct as f64 / n as f64)
+}
+
+/// Sets the Keras CNN's input channels and image size from the data it will see.
+fn fit_model_to_data(model: &dl_models::ModelConfig, train: &Dataset) -> dl_models::ModelConfig {
+    match model {
+        dl_models::ModelConfig::KerasCnn(c) => {
+            let shape = train.images.shape();
+            dl_models::ModelConfig::KerasCnn(dl_models::KerasCnnConfig { in_channels: shape[1], image_size: shape[2], ..c.clone() })
+        }
+        other => other.clone(),
+    }
 }

@@ -11,12 +11,13 @@ use dl_tensor::{Float, Tensor};
 pub struct Sequential<T: Float> {
     layers: Vec<(String, Box<dyn Layer<T>>)>,
     loss: Box<dyn Loss<T>>,
+    last_scores: Option<Tensor<T>>,
 }
 
 impl<T: Float> Sequential<T> {
     /// An empty network ending in `loss`.
     pub fn new(loss: Box<dyn Loss<T>>) -> Self {
-        Sequential { layers: Vec::new(), loss }
+        Sequential { layers: Vec::new(), loss, last_scores: None }
     }
 
     /// Appends a layer under `name`.
@@ -64,7 +65,20 @@ impl<T: Float> Sequential<T> {
     pub fn loss(&mut self, x: &Tensor<T>, labels: Labels<'_, T>, mode: Mode) -> T {
         let scores = self.forward(x, mode);
         let aux = self.layers.iter().fold(T::zero(), |acc, (_, l)| acc + l.aux_loss());
-        self.loss.forward(&scores, labels) + aux
+        let data_loss = self.loss.forward(&scores, labels);
+        self.last_scores = Some(scores);
+        data_loss + aux
+    }
+
+    /// The predicted class of each row of the scores of the last [`Sequential::loss`].
+    ///
+    /// # Panics
+    /// If no loss was computed yet.
+    pub fn last_scores_argmax(&self) -> Vec<usize> {
+        match &self.last_scores {
+            Some(s) => s.argmax_axis(1).to_vec(),
+            None => panic!("last_scores_argmax: no loss computed yet"),
+        }
     }
 
     /// Back-propagates from the last [`Sequential::loss`], filling every parameter gradient.

@@ -1,0 +1,249 @@
+//! Checkpoints as `.safetensors` files: every parameter and buffer under its stable name
+//! (`affine1.W`, `batchnorm1.running_mean`), and the model's configuration as JSON in the
+//! file's metadata, so a file rebuilds its model without being told the architecture.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use dl_tensor::{Float, Tensor};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+use crate::config::ModelConfig;
+use crate::network::Network;
+
+/// Metadata key holding the model configuration (JSON).
+pub const CONFIG_KEY: &str = "dl_models.config";
+/// Metadata key holding the format version.
+pub const FORMAT_KEY: &str = "dl_models.format";
+const FORMAT: &str = "1";
+
+/// Why a checkpoint could not be written or read. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// Reading or writing the file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Not a readable safetensors file (truncated, corrupt header, …).
+    #[error("{path}: not a valid safetensors file: {reason}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The file has no model configuration in its metadata.
+    #[error("{path}: no `{CONFIG_KEY}` metadata; was it written by dl-models?")]
+    MissingConfig {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The configuration metadata does not parse.
+    #[error("{path}: model configuration does not parse: {reason}")]
+    BadConfig {
+        /// The file.
+        path: PathBuf,
+        /// The parse error.
+        reason: String,
+    },
+    /// The file holds another model than the one it is loaded into.
+    #[error("{path}: checkpoint of another model: the file holds {found}, expected {expected}")]
+    ConfigMismatch {
+        /// The file.
+        path: PathBuf,
+        /// The model loaded into.
+        expected: String,
+        /// The model in the file.
+        found: String,
+    },
+    /// A tensor the model needs is absent.
+    #[error("{path}: tensor `{name}` is missing")]
+    MissingTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
+    /// A tensor the model does not have is present.
+    #[error("{path}: unexpected tensor `{name}` (the model has no such parameter)")]
+    UnexpectedTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
+    /// A tensor has another element type.
+    #[error("{path}: tensor `{name}` has dtype {found}, expected {expected}")]
+    Dtype {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The model's element type.
+        expected: String,
+        /// The file's element type.
+        found: String,
+    },
+    /// A tensor has another shape.
+    #[error("{path}: tensor `{name}` has shape {found:?}, expected {expected:?}")]
+    Shape {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+        /// The model's shape.
+        expected: Vec<usize>,
+        /// The file's shape.
+        found: Vec<usize>,
+    },
+}
+
+fn dtype_of<T: Float>() -> Dtype {
+    if T::NAME == "f32" { Dtype::F32 } else { Dtype::F64 }
+}
+
+fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(t.len() * std::mem::size_of::<T>());
+    t.for_each(|x| {
+        if T::NAME == "f32" {
+            out.extend_from_slice(&(x.as_f64() as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&x.as_f64().to_le_bytes());
+        }
+    });
+    out
+}
+
+fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
+    if T::NAME == "f32" {
+        bytes.chunks_exact(4).map(|c| T::lit(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)).collect()
+    } else {
+        bytes
+            .chunks_exact(8)
+            .map(|c| T::lit(f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])))
+            .collect()
+    }
+}
+
+/// Every named tensor of a network (parameters, then buffers), as `(name, tensor)`.
+fn named_tensors<T: Float>(net: &mut Network<T>) -> Vec<(String, Tensor<T>)> {
+    let mut out = Vec::new();
+    net.visit_params(&mut |p| out.push((p.full_name(), p.value.clone())));
+    net.visit_buffers(&mut |b| out.push((format!("{}.{}", b.layer, b.name), b.value.clone())));
+    out
+}
+
+/// Serialises a network to safetensors bytes.
+pub fn to_bytes<T: Float>(net: &mut Network<T>) -> Vec<u8> {
+    let tensors = named_tensors(net);
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
+        tensors.iter().map(|(n, t)| (n.clone(), t.shape().to_vec(), to_le_bytes(t))).collect();
+    let views: Vec<(String, TensorView<'_>)> = bytes
+        .iter()
+        .map(|(n, shape, data)| {
+            (n.clone(), TensorView::new(dtype_of::<T>(), shape.clone(), data).expect("length matches shape"))
+        })
+        .collect();
+    let config = serde_json::to_string(net.config()).expect("configurations serialise");
+    let metadata = HashMap::from([(CONFIG_KEY.to_string(), config), (FORMAT_KEY.to_string(), FORMAT.to_string())]);
+    safetensors::serialize(views, Some(metadata)).expect("in-memory serialisation does not fail")
+}
+
+/// Saves a network to `path`, atomically (a temporary file renamed into place).
+pub fn save<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
+    let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
+    let bytes = to_bytes(net);
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Reads the model configuration stored in a checkpoint's bytes.
+pub fn read_config(bytes: &[u8], path: &Path) -> Result<ModelConfig, CheckpointError> {
+    let (_, meta) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| CheckpointError::Format { path: path.to_path_buf(), reason: e.to_string() })?;
+    let text = meta
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get(CONFIG_KEY))
+        .ok_or_else(|| CheckpointError::MissingConfig { path: path.to_path_buf() })?;
+    serde_json::from_str(text).map_err(|e| CheckpointError::BadConfig { path: path.to_path_buf(), reason: e.to_string() })
+}
+
+/// Loads a network from `path`, rebuilding it from the configuration stored in the file.
+pub fn load<T: Float>(path: &Path) -> Result<Network<T>, CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
+    from_bytes(&bytes, path)
+}
+
+/// Loads a network from checkpoint bytes (`path` only names the source in errors).
+pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Network<T>, CheckpointError> {
+    let config = read_config(bytes, path)?;
+    let mut net = Network::build(&config, 0);
+    load_weights(&mut net, bytes, path)?;
+    Ok(net)
+}
+
+/// Loads weights into an existing network; the file must hold the same model.
+pub fn load_into<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
+    let config = read_config(&bytes, path)?;
+    if &config != net.config() {
+        return Err(CheckpointError::ConfigMismatch {
+            path: path.to_path_buf(),
+            expected: serde_json::to_string(net.config()).unwrap_or_default(),
+            found: serde_json::to_string(&config).unwrap_or_default(),
+        });
+    }
+    load_weights(net, &bytes, path)
+}
+
+fn load_weights<T: Float>(net: &mut Network<T>, bytes: &[u8], path: &Path) -> Result<(), CheckpointError> {
+    let file = SafeTensors::deserialize(bytes)
+        .map_err(|e| CheckpointError::Format { path: path.to_path_buf(), reason: e.to_string() })?;
+    let expected = named_tensors(net);
+    let known: std::collections::HashSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
+    let mut names: Vec<String> = file.names().into_iter().map(|s| s.to_string()).collect();
+    names.sort();
+    if let Some(extra) = names.iter().find(|n| !known.contains(n.as_str())) {
+        return Err(CheckpointError::UnexpectedTensor { path: path.to_path_buf(), name: extra.clone() });
+    }
+    let mut loaded: HashMap<String, Tensor<T>> = HashMap::new();
+    for (name, current) in &expected {
+        let view = file
+            .tensor(name)
+            .map_err(|_| CheckpointError::MissingTensor { path: path.to_path_buf(), name: name.clone() })?;
+        if view.dtype() != dtype_of::<T>() {
+            return Err(CheckpointError::Dtype {
+                path: path.to_path_buf(),
+                name: name.clone(),
+                expected: format!("{:?}", dtype_of::<T>()),
+                found: format!("{:?}", view.dtype()),
+            });
+        }
+        if view.shape() != current.shape() {
+            return Err(CheckpointError::Shape {
+                path: path.to_path_buf(),
+                name: name.clone(),
+                expected: current.shape().to_vec(),
+                found: view.shape().to_vec(),
+            });
+        }
+        loaded.insert(name.clone(), Tensor::from_vec(from_le_bytes::<T>(view.data()), current.dims()));
+    }
+    net.visit_params(&mut |p| {
+        if let Some(t) = loaded.remove(&p.full_name()) {
+            *p.value = t;
+        }
+    });
+    net.visit_buffers(&mut |b| {
+        if let Some(t) = loaded.remove(&format!("{}.{}", b.layer, b.name)) {
+            *b.value = t;
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! AlexNet (torchvision's layout): every stage's shape, the parameter count, and a few training
+//! steps on a small input to show it learns.
+
+use dl_layers::{Labels, Mode};
+use dl_models::{ModelConfig, Network, OptimizerConfig};
+use dl_tensor::{rng_from_seed, Tensor};
+
+use crate::context::Context;
+use crate::error::XtaskError;
+use crate::results::{CheckResult, Outcome};
+use crate::spec::{Experiment, Kind, Verdict};
+
+/// The experiment.
+pub fn experiment() -> Experiment {
+    Experiment {
+        name: "alexnet",
+        section: "AlexNet (torchvision layout)",
+        summary: "prints every stage's output shape for 3×224×224 and the parameter count; trains a few steps",
+        kind: Kind::Custom(run),
+    }
+}
+
+fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
+    let mut out = Outcome::default();
+    let config = ModelConfig::AlexNet { classes: 1000, in_channels: 3 };
+    let mut net = Network::<f32>::build(&config, ctx.seed);
+    let params = net.param_count();
+    let x = Tensor::<f32>::zeros([1, 3, 224, 224]);
+    out.notes.push("stage shapes for one 3×224×224 image:".into());
+    out.notes.push(format!("  {:<10} {:<36} {:?}", "input", "", x.shape()));
+    let mut flat_in = 0;
+    for (name, desc, shape) in net.trace_shapes(&x) {
+        if name == "flatten" {
+            flat_in = shape[1];
+        }
+        out.notes.push(format!("  {name:<10} {desc:<36} {shape:?}"));
+    }
+    out.notes.push(format!("parameters: {params}"));
+    out.notes.push(
+        "the notes' prose says 96 first-layer filters, a 5×5 pooling and 4096 = 13×13×256; torchvision's AlexNet has \
+         64 first-layer filters, 3×3 max pooling with stride 2, and 256×6×6 = 9216 inputs to the first Linear"
+            .into(),
+    );
+    out.checks.push(CheckResult {
+        claim: "torchvision's AlexNet has 61,100,840 parameters for 1000 classes".into(),
+        verdict: Verdict::new(params == 61_100_840, format!("counted {params}")),
+    });
+    out.checks.push(CheckResult {
+        claim: "the classifier's input is 256×6×6 = 9216 (not 13×13×256)".into(),
+        verdict: Verdict::new(flat_in == 9216, format!("flattened features {flat_in}")),
+    });
+
+    // A few Adam steps on a small fixed batch: the loss must fall.
+    let (batch, steps) = if ctx.quick { (2, 4) } else { (4, 8) };
+    let mut small = Network::<f32>::build(&ModelConfig::AlexNet { classes: 10, in_channels: 3 }, ctx.seed);
+    let mut rng = rng_from_seed(ctx.seed);
+    let xb = Tensor::<f32>::randn([batch, 3, 224, 224], 1.0, &mut rng);
+    let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
+    let mut opt = OptimizerConfig::adam(1e-4).build::<f32>(false);
+    let mut losses = Vec::new();
+    for _ in 0..steps {
+        let loss = small.loss(&xb, Labels::Index(&labels), Mode::Train).as_f64();
+        small.backward();
+        opt.step(&mut small);
+        losses.push(loss);
+    }
+    out.notes.push(format!(
+        "training on {batch} random 3×224×224 images, {steps} Adam steps (lr 1e-4): loss {}",
+        losses.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" → ")
+    ));
+    let (first, last) = (losses[0], *losses.last().unwrap_or(&f64::NAN));
+    out.checks.push(CheckResult {
+        claim: "AlexNet learns: a few steps on a fixed small batch lower the loss".into(),
+        verdict: Verdict::new(last < first, format!("loss {first:.4} → {last:.4}")),
+    });
+    Ok(out)
+}
