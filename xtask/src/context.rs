@@ -28,11 +28,19 @@ pub struct Context {
 impl Context {
     /// Scales an iteration count down in quick mode.
     pub fn iterations(&self, full: usize) -> usize {
-        if self.quick { (full / 10).max(20) } else { full }
+        if self.quick {
+            (full / 10).max(20)
+        } else {
+            full
+        }
     }
 
     /// Scales a sample count down in quick mode.
     pub fn samples(&self, full: Option<usize>, quick: usize) -> Option<usize> {
-        if self.quick { Some(full.map_or(quick, |f| f.min(quick))) } else { full }
+        if self.quick {
+            Some(full.map_or(quick, |f| f.min(quick)))
+        } else {
+            full
+        }
     }
 }

@@ -56,8 +56,14 @@ fn describe(splits: &Splits, train_len: usize, test_len: usize) -> String {
 pub fn load_iter_data(ctx: &Context, spec: &DataSpec) -> Result<Data, XtaskError> {
     let name = name_of(ctx.dataset.as_deref().unwrap_or(spec.dataset))?;
     let splits = load_cached(ctx, name, spec.flatten)?;
-    let train_n = ctx.samples(spec.train_first, 10_000).unwrap_or(splits.train.len()).min(splits.train.len());
-    let test_n = ctx.samples(spec.test_first, 2_000).unwrap_or(splits.test.len()).min(splits.test.len());
+    let train_n = ctx
+        .samples(spec.train_first, 10_000)
+        .unwrap_or(splits.train.len())
+        .min(splits.train.len());
+    let test_n = ctx
+        .samples(spec.test_first, 2_000)
+        .unwrap_or(splits.test.len())
+        .min(splits.test.len());
     Ok(Data {
         description: describe(&splits, train_n, test_n),
         train: splits.train.take_first(train_n),
@@ -77,8 +83,15 @@ pub fn load_epoch_data(ctx: &Context, preferred: &[&str]) -> Result<Data, XtaskE
         let name = name_of(candidate)?;
         match load_cached(ctx, name, false) {
             Ok(splits) => {
-                let (train_n, test_n) = if ctx.quick { (2_000, 1_000) } else { (splits.train.len(), splits.test.len()) };
-                let (train_n, test_n) = (train_n.min(splits.train.len()), test_n.min(splits.test.len()));
+                let (train_n, test_n) = if ctx.quick {
+                    (2_000, 1_000)
+                } else {
+                    (splits.train.len(), splits.test.len())
+                };
+                let (train_n, test_n) = (
+                    train_n.min(splits.train.len()),
+                    test_n.min(splits.test.len()),
+                );
                 let mut description = describe(&splits, train_n, test_n);
                 if i > 0 {
                     description.push_str(&format!(

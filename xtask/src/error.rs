@@ -33,7 +33,9 @@ pub enum XtaskError {
     #[error(transparent)]
     Data(#[from] dl_data::DataError),
     /// The loss became NaN or infinite.
-    #[error("training diverged: loss is {loss} in experiment `{experiment}`, run `{run}`, iteration {iteration}")]
+    #[error(
+        "training diverged: loss is {loss} in experiment `{experiment}`, run `{run}`, iteration {iteration}"
+    )]
     Diverged {
         /// Experiment name.
         experiment: String,

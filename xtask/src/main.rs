@@ -75,7 +75,12 @@ struct ReproduceArgs {
 
 fn context(args: &ReproduceArgs) -> Result<Context, XtaskError> {
     let threads = match args.threads {
-        Some(0) => return Err(XtaskError::InvalidFlag { flag: "--threads", reason: "expected at least 1, got 0".into() }),
+        Some(0) => {
+            return Err(XtaskError::InvalidFlag {
+                flag: "--threads",
+                reason: "expected at least 1, got 0".into(),
+            });
+        }
         Some(n) => n,
         None => dl_tensor::num_threads(),
     };
@@ -108,7 +113,10 @@ fn context(args: &ReproduceArgs) -> Result<Context, XtaskError> {
 
 /// The workspace root (the folder above `xtask/`).
 pub fn project_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().map(PathBuf::from).unwrap_or_default()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
 }
 
 fn list() {

@@ -55,7 +55,10 @@ impl LineChart {
         });
         let svg = stem.with_extension("svg");
         let png = stem.with_extension("png");
-        let fail = |path: &Path, e: String| XtaskError::Write { path: path.to_path_buf(), reason: e };
+        let fail = |path: &Path, e: String| XtaskError::Write {
+            path: path.to_path_buf(),
+            reason: e,
+        };
         {
             let root = SVGBackend::new(&svg, (800, 500)).into_drawing_area();
             self.draw(&root).map_err(|e| fail(&svg, e))?;
@@ -70,7 +73,11 @@ impl LineChart {
     }
 
     fn bounds(&self) -> ((f64, f64), (f64, f64)) {
-        let pts = self.series.iter().flat_map(|s| s.points.iter()).filter(|p| p.1.is_finite());
+        let pts = self
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .filter(|p| p.1.is_finite());
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for &(x, y) in pts {
             x0 = x0.min(x);
@@ -116,7 +123,9 @@ impl LineChart {
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))
                 .map_err(err)?
                 .label(&s.label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()

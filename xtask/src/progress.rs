@@ -15,14 +15,20 @@ impl Progress {
     pub fn new(label: &str, total: usize, interactive: bool) -> Self {
         let bar = interactive.then(|| {
             let bar = ProgressBar::new(total as u64);
-            let style = ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} {msg} ETA {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> ");
+            let style =
+                ProgressStyle::with_template("{prefix:>28} [{bar:30}] {pos}/{len} {msg} ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> ");
             bar.set_style(style);
             bar.set_prefix(label.to_string());
             bar
         });
-        Progress { bar, label: label.to_string(), total, next_line: 0 }
+        Progress {
+            bar,
+            label: label.to_string(),
+            total,
+            next_line: 0,
+        }
     }
 
     /// Records that `step` steps are done, with the current loss.
@@ -34,7 +40,10 @@ impl Progress {
             }
             None => {
                 if step >= self.next_line {
-                    println!("  {:<28} {step:>6}/{} loss {loss:.4}", self.label, self.total);
+                    println!(
+                        "  {:<28} {step:>6}/{} loss {loss:.4}",
+                        self.label, self.total
+                    );
                     self.next_line = step + self.total.div_ceil(4).max(1);
                 }
             }

@@ -9,17 +9,50 @@ use crate::results::Outcome;
 
 /// The notes' code errors and what this project does instead.
 pub const ERRATA: &[(&str, &str)] = &[
-    ("The L2 loss term is logged as `0.5·λ·√ΣW²`.", "We log `0.5·λ·ΣW²`, the term whose gradient is `λW`."),
-    ("The hand-written L1/L2 loops update only the hidden layers; the output layer stays at its random init.", "Every layer is updated; `--as-notebook` replays the frozen output layer."),
-    ("The hand-written AdaGrad skips `h += g²` on the first step.", "`h` is accumulated on every step; `--as-notebook` replays the skip."),
-    ("The loss is computed inside the per-parameter update loop (six times, on half-updated weights).", "The loss is computed once per iteration, before the update."),
-    ("BatchNorm's γ and β are never updated in 2_3/2_4.", "γ and β are trained like every parameter; `--as-notebook` freezes them."),
-    ("The Elastic Net formula has a minus sign.", "It is `λ1·Σ|w| + λ2·Σw²` (we use `λ1·Σ|w| + 0.5·λ2·Σw²` to match the L2 convention)."),
-    ("The BatchNorm formula writes `γx + β`.", "It is `γx̂ + β`, with x̂ the normalised input."),
-    ("The course's Dropout is not inverted (no scaling in training, ×(1−p) at inference).", "Both conventions exist; the NumPy experiments use the course's, the Keras ones the inverted."),
-    ("The course's BatchNorm on 4-D input normalises per feature (C·H·W), ε written `10e-7`.", "Both per-feature (course) and per-channel (Keras/PyTorch) statistics exist; ε = 1e-6 as the code means."),
-    ("AlexNet prose: 96 filters, a \"5×5 pooling\", \"4096 = 13×13×256\".", "torchvision's layout: 64 filters first, 3×3 max pooling stride 2, 256×6×6 = 9216 inputs to the first Linear."),
-    ("Keras's `L1L2(0.01)` sets only l1.", "We run it as Keras does and a real Elastic Net with both terms."),
+    (
+        "The L2 loss term is logged as `0.5·λ·√ΣW²`.",
+        "We log `0.5·λ·ΣW²`, the term whose gradient is `λW`.",
+    ),
+    (
+        "The hand-written L1/L2 loops update only the hidden layers; the output layer stays at its random init.",
+        "Every layer is updated; `--as-notebook` replays the frozen output layer.",
+    ),
+    (
+        "The hand-written AdaGrad skips `h += g²` on the first step.",
+        "`h` is accumulated on every step; `--as-notebook` replays the skip.",
+    ),
+    (
+        "The loss is computed inside the per-parameter update loop (six times, on half-updated weights).",
+        "The loss is computed once per iteration, before the update.",
+    ),
+    (
+        "BatchNorm's γ and β are never updated in 2_3/2_4.",
+        "γ and β are trained like every parameter; `--as-notebook` freezes them.",
+    ),
+    (
+        "The Elastic Net formula has a minus sign.",
+        "It is `λ1·Σ|w| + λ2·Σw²` (we use `λ1·Σ|w| + 0.5·λ2·Σw²` to match the L2 convention).",
+    ),
+    (
+        "The BatchNorm formula writes `γx + β`.",
+        "It is `γx̂ + β`, with x̂ the normalised input.",
+    ),
+    (
+        "The course's Dropout is not inverted (no scaling in training, ×(1−p) at inference).",
+        "Both conventions exist; the NumPy experiments use the course's, the Keras ones the inverted.",
+    ),
+    (
+        "The course's BatchNorm on 4-D input normalises per feature (C·H·W), ε written `10e-7`.",
+        "Both per-feature (course) and per-channel (Keras/PyTorch) statistics exist; ε = 1e-6 as the code means.",
+    ),
+    (
+        "AlexNet prose: 96 filters, a \"5×5 pooling\", \"4096 = 13×13×256\".",
+        "torchvision's layout: 64 filters first, 3×3 max pooling stride 2, 256×6×6 = 9216 inputs to the first Linear.",
+    ),
+    (
+        "Keras's `L1L2(0.01)` sets only l1.",
+        "We run it as Keras does and a real Elastic Net with both terms.",
+    ),
 ];
 
 /// Writes `REPORT.md` in the output folder.
@@ -42,7 +75,11 @@ pub fn write_report(ctx: &Context, done: &[(&str, &str, Outcome)]) -> Result<(),
         if !outcome.runs.is_empty() {
             md.push_str("| run | final train | final test | best test | final loss | val_loss | seconds |\n|---|---|---|---|---|---|---|\n");
             for r in &outcome.runs {
-                let val = r.last().val_loss.map(|v| format!("{v:.4}")).unwrap_or_else(|| "—".into());
+                let val = r
+                    .last()
+                    .val_loss
+                    .map(|v| format!("{v:.4}"))
+                    .unwrap_or_else(|| "—".into());
                 let _ = writeln!(
                     md,
                     "| {} | {:.4} | {:.4} | {:.4} | {:.4} | {val} | {:.1} |",
@@ -57,7 +94,11 @@ pub fn write_report(ctx: &Context, done: &[(&str, &str, Outcome)]) -> Result<(),
             md.push('\n');
         }
         for c in &outcome.checks {
-            let verdict = if c.verdict.holds { "**holds**" } else { "**does not hold**" };
+            let verdict = if c.verdict.holds {
+                "**holds**"
+            } else {
+                "**does not hold**"
+            };
             let _ = writeln!(md, "- {verdict}: {} — {}", c.claim, c.verdict.evidence);
         }
         md.push('\n');
@@ -66,7 +107,9 @@ pub fn write_report(ctx: &Context, done: &[(&str, &str, Outcome)]) -> Result<(),
         }
         md.push('\n');
     }
-    md.push_str("## Errata: the notes' errors and what we do instead\n\n| the notes | here |\n|---|---|\n");
+    md.push_str(
+        "## Errata: the notes' errors and what we do instead\n\n| the notes | here |\n|---|---|\n",
+    );
     for (wrong, right) in ERRATA {
         let _ = writeln!(md, "| {wrong} | {right} |");
     }

@@ -12,9 +12,18 @@ use crate::{data, experiments, report, train, write};
 
 /// Resolves names (or `all`) to experiments, in the order given.
 pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
-    let known = || experiments::all().iter().map(|e| e.name).collect::<Vec<_>>().join(", ");
+    let known = || {
+        experiments::all()
+            .iter()
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if names.is_empty() {
-        return Err(XtaskError::InvalidFlag { flag: "<EXPERIMENT>", reason: format!("name at least one experiment, or `all`; known: {}", known()) });
+        return Err(XtaskError::InvalidFlag {
+            flag: "<EXPERIMENT>",
+            reason: format!("name at least one experiment, or `all`; known: {}", known()),
+        });
     }
     if names.iter().any(|n| n == "all") {
         return Ok(experiments::all());
@@ -23,7 +32,12 @@ pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
     for name in names {
         match experiments::all().into_iter().find(|e| e.name == name) {
             Some(e) => out.push(e),
-            None => return Err(XtaskError::UnknownExperiment { name: name.clone(), known: known() }),
+            None => {
+                return Err(XtaskError::UnknownExperiment {
+                    name: name.clone(),
+                    known: known(),
+                });
+            }
         }
     }
     Ok(out)
@@ -37,13 +51,25 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     let all = names.iter().any(|n| n == "all");
     let mut done = Vec::new();
     for experiment in &selected {
-        println!("== {} ({}){}", experiment.name, experiment.section, if ctx.quick { " [quick]" } else { "" });
+        println!(
+            "== {} ({}){}",
+            experiment.name,
+            experiment.section,
+            if ctx.quick { " [quick]" } else { "" }
+        );
         let dir = ctx.out_dir.join(experiment.name);
         ensure_dir(&dir)?;
         let started = Instant::now();
         let mut outcome = run(ctx, experiment)?;
         let epochs = matches!(experiment.kind, Kind::Epochs(_));
-        write::write_outcome(ctx, experiment, &mut outcome, &dir, started.elapsed(), epochs)?;
+        write::write_outcome(
+            ctx,
+            experiment,
+            &mut outcome,
+            &dir,
+            started.elapsed(),
+            epochs,
+        )?;
         print_outcome(&outcome, &dir, started.elapsed().as_secs_f64(), ctx.quick);
         done.push((experiment.name, experiment.section, outcome));
     }
@@ -62,12 +88,22 @@ fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
             let mut outcome = Outcome::default();
             outcome.notes.push(format!("data: {}", data.description));
             for (i, r) in spec.runs.iter().enumerate() {
-                outcome.runs.push(train::run_iterations(ctx, experiment.name, spec, r, &data, i)?);
+                outcome.runs.push(train::run_iterations(
+                    ctx,
+                    experiment.name,
+                    spec,
+                    r,
+                    &data,
+                    i,
+                )?);
             }
             outcome.checks = spec
                 .checks
                 .iter()
-                .map(|c| CheckResult { claim: c.claim.to_string(), verdict: (c.eval)(&outcome.runs) })
+                .map(|c| CheckResult {
+                    claim: c.claim.to_string(),
+                    verdict: (c.eval)(&outcome.runs),
+                })
                 .collect();
             Ok(outcome)
         }
@@ -77,12 +113,17 @@ fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
             let mut outcome = Outcome::default();
             outcome.notes.push(format!("data: {}", data.description));
             for (i, r) in spec.runs.iter().enumerate() {
-                outcome.runs.push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);
+                outcome
+                    .runs
+                    .push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);
             }
             outcome.checks = spec
                 .checks
                 .iter()
-                .map(|c| CheckResult { claim: c.claim.to_string(), verdict: (c.eval)(&outcome.runs) })
+                .map(|c| CheckResult {
+                    claim: c.claim.to_string(),
+                    verdict: (c.eval)(&outcome.runs),
+                })
                 .collect();
             Ok(outcome)
         }
@@ -95,7 +136,10 @@ fn print_outcome(outcome: &Outcome, dir: &Path, seconds: f64, quick: bool) {
         println!("   {note}");
     }
     if !outcome.runs.is_empty() {
-        println!("   {:<30} {:>8} {:>8} {:>8} {:>9} {:>7}", "run", "train", "test", "best", "loss", "secs");
+        println!(
+            "   {:<30} {:>8} {:>8} {:>8} {:>9} {:>7}",
+            "run", "train", "test", "best", "loss", "secs"
+        );
         for r in &outcome.runs {
             let loss = r.last().val_loss.unwrap_or(r.last().loss);
             println!(
@@ -110,7 +154,11 @@ fn print_outcome(outcome: &Outcome, dir: &Path, seconds: f64, quick: bool) {
         }
     }
     for c in &outcome.checks {
-        let verdict = if c.verdict.holds { "holds" } else { "does not hold" };
+        let verdict = if c.verdict.holds {
+            "holds"
+        } else {
+            "does not hold"
+        };
         println!("   [{verdict}] {} — {}", c.claim, c.verdict.evidence);
     }
     if quick && !outcome.checks.is_empty() {

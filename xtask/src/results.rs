@@ -63,7 +63,10 @@ impl RunResult {
     }
     /// Lowest validation loss over the run.
     pub fn best_val_loss(&self) -> f64 {
-        self.curve.iter().filter_map(|p| p.val_loss).fold(f64::INFINITY, f64::min)
+        self.curve
+            .iter()
+            .filter_map(|p| p.val_loss)
+            .fold(f64::INFINITY, f64::min)
     }
     /// Final validation loss.
     pub fn final_val_loss(&self) -> f64 {

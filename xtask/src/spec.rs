@@ -24,7 +24,9 @@ pub enum Kind {
     /// Epochs over a dataset, loss and val_loss per epoch (the Keras experiments 2_9 to 2_11).
     Epochs(EpochSpec),
     /// Something else: prints and checks, with its own code.
-    Custom(fn(&crate::context::Context) -> Result<crate::results::Outcome, crate::error::XtaskError>),
+    Custom(
+        fn(&crate::context::Context) -> Result<crate::results::Outcome, crate::error::XtaskError>,
+    ),
 }
 
 /// Which accuracy is plotted as "training set".
@@ -117,7 +119,10 @@ pub struct Verdict {
 impl Verdict {
     /// A verdict from a condition and its evidence.
     pub fn new(holds: bool, evidence: impl Into<String>) -> Self {
-        Verdict { holds, evidence: evidence.into() }
+        Verdict {
+            holds,
+            evidence: evidence.into(),
+        }
     }
 }
 

@@ -24,7 +24,12 @@ pub struct Data {
 }
 
 fn diverged(ctx_name: &str, run: &str, iteration: usize, loss: f64) -> XtaskError {
-    XtaskError::Diverged { experiment: ctx_name.to_string(), run: run.to_string(), iteration, loss }
+    XtaskError::Diverged {
+        experiment: ctx_name.to_string(),
+        run: run.to_string(),
+        iteration,
+        loss,
+    }
 }
 
 /// Runs one mini-batch-iteration run: batches drawn with replacement, accuracies every
@@ -41,7 +46,9 @@ pub fn run_iterations(
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
     let mut net = Network::<f32>::build(&run.model, seed);
     let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
-    let penalty: Option<Penalty> = run.penalty.map(|p| Penalty::from_config(p, ctx.as_notebook));
+    let penalty: Option<Penalty> = run
+        .penalty
+        .map(|p| Penalty::from_config(p, ctx.as_notebook));
     let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
     let iterations = ctx.iterations(spec.iterations);
     let mut progress = Progress::new(&run.label, iterations, ctx.interactive);
@@ -65,10 +72,18 @@ pub fn run_iterations(
         if it % spec.eval_every == 0 || it + 1 == iterations {
             let train_acc = match spec.train_metric {
                 TrainMetric::Batch => net.accuracy(&x, &labels, spec.eval_batch),
-                TrainMetric::Full => net.accuracy(&data.train.images, &data.train.labels, spec.eval_batch),
+                TrainMetric::Full => {
+                    net.accuracy(&data.train.images, &data.train.labels, spec.eval_batch)
+                }
             };
             let test_acc = net.accuracy(&data.test.images, &data.test.labels, spec.eval_batch);
-            curve.push(Point { step: it, train_acc, test_acc, loss, val_loss: None });
+            curve.push(Point {
+                step: it,
+                train_acc,
+                test_acc,
+                loss,
+                val_loss: None,
+            });
         }
         progress.update(it + 1, loss);
     }
@@ -88,7 +103,10 @@ fn replay_notebook_freezes(net: &mut Network<f32>, hand_written_loop: bool) {
     let mut last_layer = String::new();
     net.visit_params(&mut |p| last_layer = p.layer.to_string());
     net.visit_params(&mut |p| {
-        let frozen_norm = matches!(p.kind, dl_layers::ParamKind::Scale | dl_layers::ParamKind::Shift);
+        let frozen_norm = matches!(
+            p.kind,
+            dl_layers::ParamKind::Scale | dl_layers::ParamKind::Shift
+        );
         if frozen_norm || (hand_written_loop && p.layer == last_layer) {
             p.grad.fill(0.0);
         }
@@ -127,7 +145,11 @@ pub fn run_epochs(
                 return Err(diverged(experiment, &run.label, step, loss));
             }
             let predicted = net.layers().last_scores_argmax();
-            correct += predicted.iter().zip(&labels).filter(|(p, l)| p == l).count();
+            correct += predicted
+                .iter()
+                .zip(&labels)
+                .filter(|(p, l)| p == l)
+                .count();
             net.backward();
             optimizer.step(&mut net);
             loss_sum += loss * chunk.len() as f64;
@@ -176,7 +198,11 @@ fn fit_model_to_data(model: &dl_models::ModelConfig, train: &Dataset) -> dl_mode
     match model {
         dl_models::ModelConfig::KerasCnn(c) => {
             let shape = train.images.shape();
-            dl_models::ModelConfig::KerasCnn(dl_models::KerasCnnConfig { in_channels: shape[1], image_size: shape[2], ..c.clone() })
+            dl_models::ModelConfig::KerasCnn(dl_models::KerasCnnConfig {
+                in_channels: shape[1],
+                image_size: shape[2],
+                ..c.clone()
+            })
         }
         other => other.clone(),
     }

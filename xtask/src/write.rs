@@ -14,8 +14,16 @@ use crate::spec::Experiment;
 
 /// File-name-safe form of a run label.
 pub fn slug(label: &str) -> String {
-    let mut s: String =
-        label.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let mut s: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
     while s.contains("--") {
         s = s.replace("--", "-");
     }
@@ -62,8 +70,22 @@ pub fn write_outcome(
                 y_label: "accuracy".into(),
                 y_range: Some((0.0, 1.0)),
                 series: vec![
-                    Series { label: "training set".into(), points: run.curve.iter().map(|p| (p.step as f64, p.train_acc)).collect() },
-                    Series { label: "test set".into(), points: run.curve.iter().map(|p| (p.step as f64, p.test_acc)).collect() },
+                    Series {
+                        label: "training set".into(),
+                        points: run
+                            .curve
+                            .iter()
+                            .map(|p| (p.step as f64, p.train_acc))
+                            .collect(),
+                    },
+                    Series {
+                        label: "test set".into(),
+                        points: run
+                            .curve
+                            .iter()
+                            .map(|p| (p.step as f64, p.test_acc))
+                            .collect(),
+                    },
                 ],
             };
             save_chart(&chart, &dir.join(&stem))?;
@@ -80,7 +102,11 @@ pub fn write_outcome(
                     .iter()
                     .map(|r| Series {
                         label: r.label.clone(),
-                        points: r.curve.iter().filter_map(|p| p.val_loss.map(|v| (p.step as f64, v))).collect(),
+                        points: r
+                            .curve
+                            .iter()
+                            .filter_map(|p| p.val_loss.map(|v| (p.step as f64, v)))
+                            .collect(),
                     })
                     .collect(),
             }
@@ -95,7 +121,11 @@ pub fn write_outcome(
                     .iter()
                     .map(|r| Series {
                         label: r.label.clone(),
-                        points: r.curve.iter().map(|p| (p.step as f64, p.test_acc)).collect(),
+                        points: r
+                            .curve
+                            .iter()
+                            .map(|p| (p.step as f64, p.test_acc))
+                            .collect(),
                     })
                     .collect(),
             }
@@ -111,7 +141,10 @@ pub fn write_outcome(
                 series: outcome
                     .runs
                     .iter()
-                    .map(|r| Series { label: r.label.clone(), points: r.curve.iter().map(|p| (p.step as f64, p.loss)).collect() })
+                    .map(|r| Series {
+                        label: r.label.clone(),
+                        points: r.curve.iter().map(|p| (p.step as f64, p.loss)).collect(),
+                    })
                     .collect(),
             };
             save_chart(&loss_chart, &dir.join("loss"))?;

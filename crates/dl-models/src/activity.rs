@@ -1,6 +1,6 @@
 //! An activity penalty on a layer's output, as Keras's `activity_regularizer`.
 
-use dl_layers::{backward_before_forward, dout_shape_mismatch, Layer, Mode};
+use dl_layers::{Layer, Mode, backward_before_forward, dout_shape_mismatch};
 use dl_tensor::{Float, Tensor};
 
 /// Identity in the forward pass; adds `(l1·Σ|a| + l2·Σa²) / N` to the loss (Keras divides the
@@ -18,7 +18,12 @@ pub struct ActivityPenalty<T: Float> {
 impl<T: Float> ActivityPenalty<T> {
     /// A penalty with strengths `l1` and `l2`.
     pub fn new(l1: f64, l2: f64) -> Self {
-        ActivityPenalty { l1, l2, input: None, term: T::zero() }
+        ActivityPenalty {
+            l1,
+            l2,
+            input: None,
+            term: T::zero(),
+        }
     }
 }
 
@@ -41,14 +46,22 @@ impl<T: Float> Layer<T> for ActivityPenalty<T> {
     }
 
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(x) = &self.input else { backward_before_forward("ActivityPenalty") };
+        let Some(x) = &self.input else {
+            backward_before_forward("ActivityPenalty")
+        };
         if x.shape() != dout.shape() {
             dout_shape_mismatch("ActivityPenalty", x.shape(), dout.shape());
         }
         let n = T::lit(x.shape().first().copied().unwrap_or(1).max(1) as f64);
         let (l1, l2) = (T::lit(self.l1), T::lit(2.0 * self.l2));
         dout.zip_map(x, "ActivityPenalty::backward", |d, a| {
-            let sign = if a > T::zero() { T::one() } else if a < T::zero() { -T::one() } else { T::zero() };
+            let sign = if a > T::zero() {
+                T::one()
+            } else if a < T::zero() {
+                -T::one()
+            } else {
+                T::zero()
+            };
             d + (l1 * sign + l2 * a) / n
         })
     }

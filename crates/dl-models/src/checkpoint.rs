@@ -103,7 +103,11 @@ pub enum CheckpointError {
 }
 
 fn dtype_of<T: Float>() -> Dtype {
-    if T::NAME == "f32" { Dtype::F32 } else { Dtype::F64 }
+    if T::NAME == "f32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
 }
 
 fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
@@ -120,11 +124,18 @@ fn to_le_bytes<T: Float>(t: &Tensor<T>) -> Vec<u8> {
 
 fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
     if T::NAME == "f32" {
-        bytes.chunks_exact(4).map(|c| T::lit(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64)).collect()
+        bytes
+            .chunks_exact(4)
+            .map(|c| T::lit(f32::from_le_bytes([c[0], c[1], c[2], c[3]]) as f64))
+            .collect()
     } else {
         bytes
             .chunks_exact(8)
-            .map(|c| T::lit(f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])))
+            .map(|c| {
+                T::lit(f64::from_le_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]))
+            })
             .collect()
     }
 }
@@ -140,22 +151,34 @@ fn named_tensors<T: Float>(net: &mut Network<T>) -> Vec<(String, Tensor<T>)> {
 /// Serialises a network to safetensors bytes.
 pub fn to_bytes<T: Float>(net: &mut Network<T>) -> Vec<u8> {
     let tensors = named_tensors(net);
-    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
-        tensors.iter().map(|(n, t)| (n.clone(), t.shape().to_vec(), to_le_bytes(t))).collect();
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), t.shape().to_vec(), to_le_bytes(t)))
+        .collect();
     let views: Vec<(String, TensorView<'_>)> = bytes
         .iter()
         .map(|(n, shape, data)| {
-            (n.clone(), TensorView::new(dtype_of::<T>(), shape.clone(), data).expect("length matches shape"))
+            (
+                n.clone(),
+                TensorView::new(dtype_of::<T>(), shape.clone(), data)
+                    .expect("length matches shape"),
+            )
         })
         .collect();
     let config = serde_json::to_string(net.config()).expect("configurations serialise");
-    let metadata = HashMap::from([(CONFIG_KEY.to_string(), config), (FORMAT_KEY.to_string(), FORMAT.to_string())]);
+    let metadata = HashMap::from([
+        (CONFIG_KEY.to_string(), config),
+        (FORMAT_KEY.to_string(), FORMAT.to_string()),
+    ]);
     safetensors::serialize(views, Some(metadata)).expect("in-memory serialisation does not fail")
 }
 
 /// Saves a network to `path`, atomically (a temporary file renamed into place).
 pub fn save<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
-    let io = |source| CheckpointError::Io { path: path.to_path_buf(), source };
+    let io = |source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
     let bytes = to_bytes(net);
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(io)?;
@@ -164,19 +187,29 @@ pub fn save<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), Checkpoin
 
 /// Reads the model configuration stored in a checkpoint's bytes.
 pub fn read_config(bytes: &[u8], path: &Path) -> Result<ModelConfig, CheckpointError> {
-    let (_, meta) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| CheckpointError::Format { path: path.to_path_buf(), reason: e.to_string() })?;
+    let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let text = meta
         .metadata()
         .as_ref()
         .and_then(|m| m.get(CONFIG_KEY))
-        .ok_or_else(|| CheckpointError::MissingConfig { path: path.to_path_buf() })?;
-    serde_json::from_str(text).map_err(|e| CheckpointError::BadConfig { path: path.to_path_buf(), reason: e.to_string() })
+        .ok_or_else(|| CheckpointError::MissingConfig {
+            path: path.to_path_buf(),
+        })?;
+    serde_json::from_str(text).map_err(|e| CheckpointError::BadConfig {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Loads a network from `path`, rebuilding it from the configuration stored in the file.
 pub fn load<T: Float>(path: &Path) -> Result<Network<T>, CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     from_bytes(&bytes, path)
 }
 
@@ -190,7 +223,10 @@ pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Network<T>, Che
 
 /// Loads weights into an existing network; the file must hold the same model.
 pub fn load_into<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
-    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let config = read_config(&bytes, path)?;
     if &config != net.config() {
         return Err(CheckpointError::ConfigMismatch {
@@ -202,21 +238,33 @@ pub fn load_into<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), Chec
     load_weights(net, &bytes, path)
 }
 
-fn load_weights<T: Float>(net: &mut Network<T>, bytes: &[u8], path: &Path) -> Result<(), CheckpointError> {
-    let file = SafeTensors::deserialize(bytes)
-        .map_err(|e| CheckpointError::Format { path: path.to_path_buf(), reason: e.to_string() })?;
+fn load_weights<T: Float>(
+    net: &mut Network<T>,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), CheckpointError> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| CheckpointError::Format {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     let expected = named_tensors(net);
     let known: std::collections::HashSet<&str> = expected.iter().map(|(n, _)| n.as_str()).collect();
     let mut names: Vec<String> = file.names().into_iter().map(|s| s.to_string()).collect();
     names.sort();
     if let Some(extra) = names.iter().find(|n| !known.contains(n.as_str())) {
-        return Err(CheckpointError::UnexpectedTensor { path: path.to_path_buf(), name: extra.clone() });
+        return Err(CheckpointError::UnexpectedTensor {
+            path: path.to_path_buf(),
+            name: extra.clone(),
+        });
     }
     let mut loaded: HashMap<String, Tensor<T>> = HashMap::new();
     for (name, current) in &expected {
         let view = file
             .tensor(name)
-            .map_err(|_| CheckpointError::MissingTensor { path: path.to_path_buf(), name: name.clone() })?;
+            .map_err(|_| CheckpointError::MissingTensor {
+                path: path.to_path_buf(),
+                name: name.clone(),
+            })?;
         if view.dtype() != dtype_of::<T>() {
             return Err(CheckpointError::Dtype {
                 path: path.to_path_buf(),
@@ -233,7 +281,10 @@ fn load_weights<T: Float>(net: &mut Network<T>, bytes: &[u8], path: &Path) -> Re
                 found: view.shape().to_vec(),
             });
         }
-        loaded.insert(name.clone(), Tensor::from_vec(from_le_bytes::<T>(view.data()), current.dims()));
+        loaded.insert(
+            name.clone(),
+            Tensor::from_vec(from_le_bytes::<T>(view.data()), current.dims()),
+        );
     }
     net.visit_params(&mut |p| {
         if let Some(t) = loaded.remove(&p.full_name()) {

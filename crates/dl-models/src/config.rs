@@ -94,7 +94,11 @@ pub enum OptimizerConfig {
 impl OptimizerConfig {
     /// Adam with the notes' defaults β1 0.9, β2 0.999.
     pub fn adam(lr: f64) -> Self {
-        OptimizerConfig::Adam { lr, beta1: 0.9, beta2: 0.999 }
+        OptimizerConfig::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+        }
     }
 }
 

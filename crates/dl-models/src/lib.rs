@@ -18,12 +18,12 @@ mod optimizer;
 mod penalty;
 mod sequential;
 
-pub use config::{
-    Activation, DropoutStyle, KerasCnnConfig, ModelConfig, MultiLayerNetConfig, NormKind, OptimizerConfig,
-    PenaltyConfig, WeightInit,
-};
 pub use activity::ActivityPenalty;
 pub use checkpoint::CheckpointError;
+pub use config::{
+    Activation, DropoutStyle, KerasCnnConfig, ModelConfig, MultiLayerNetConfig, NormKind,
+    OptimizerConfig, PenaltyConfig, WeightInit,
+};
 pub use network::Network;
 pub use optimizer::ModelOptimizer;
 pub use penalty::Penalty;

@@ -2,7 +2,7 @@
 
 use dl_layers::{Affine, Dropout, DropoutKind, Relu, Sigmoid, SoftmaxWithLoss, Tanh};
 use dl_norm::BatchNorm;
-use dl_tensor::{rng_from_seed, Float};
+use dl_tensor::{Float, rng_from_seed};
 
 use crate::config::{Activation, MultiLayerNetConfig};
 use crate::sequential::Sequential;
@@ -15,7 +15,10 @@ pub fn build<T: Float>(c: &MultiLayerNetConfig, seed: u64) -> Sequential<T> {
     let mut n_in = c.input_size;
     for (i, &n_out) in c.hidden_sizes.iter().enumerate() {
         let k = i + 1;
-        seq.push(format!("affine{k}"), Affine::<T>::new(n_in, n_out, crate::build::init(c.init), &mut rng));
+        seq.push(
+            format!("affine{k}"),
+            Affine::<T>::new(n_in, n_out, crate::build::init(c.init), &mut rng),
+        );
         if c.batch_norm {
             seq.push(format!("batchnorm{k}"), BatchNorm::<T>::course(n_out));
         }
@@ -25,11 +28,17 @@ pub fn build<T: Float>(c: &MultiLayerNetConfig, seed: u64) -> Sequential<T> {
             Activation::Tanh => seq.push(format!("tanh{k}"), Tanh::<T>::new()),
         };
         if let Some(p) = c.dropout {
-            seq.push(format!("dropout{k}"), Dropout::<T>::new(p, DropoutKind::Course, seed ^ (k as u64 * 7919)));
+            seq.push(
+                format!("dropout{k}"),
+                Dropout::<T>::new(p, DropoutKind::Course, seed ^ (k as u64 * 7919)),
+            );
         }
         n_in = n_out;
     }
     let k = c.hidden_sizes.len() + 1;
-    seq.push(format!("affine{k}"), Affine::<T>::new(n_in, c.output_size, crate::build::init(c.init), &mut rng));
+    seq.push(
+        format!("affine{k}"),
+        Affine::<T>::new(n_in, c.output_size, crate::build::init(c.init), &mut rng),
+    );
     seq
 }

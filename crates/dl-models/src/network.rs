@@ -37,10 +37,16 @@ impl<T: Float> Network<T> {
     pub fn build(config: &ModelConfig, seed: u64) -> Self {
         let layers = crate::build::build_layers(config, seed);
         let penalty = match config {
-            ModelConfig::MultiLayerNet(c) => c.weight_penalty.map(|p: PenaltyConfig| Penalty::from_config(p, false)),
+            ModelConfig::MultiLayerNet(c) => c
+                .weight_penalty
+                .map(|p: PenaltyConfig| Penalty::from_config(p, false)),
             _ => None,
         };
-        Network { config: config.clone(), layers, penalty }
+        Network {
+            config: config.clone(),
+            layers,
+            penalty,
+        }
     }
 
     /// The configuration it was built from.

@@ -24,7 +24,12 @@ impl OptimizerConfig {
     /// The optimizer this configuration describes. `as_notebook` replays the notes' AdaGrad,
     /// which skips `h += g²` on its first step.
     pub fn build<T: Float>(&self, as_notebook: bool) -> ModelOptimizer<T> {
-        ModelOptimizer { config: *self, as_notebook, t: 0, slots: Vec::new() }
+        ModelOptimizer {
+            config: *self,
+            as_notebook,
+            t: 0,
+            slots: Vec::new(),
+        }
     }
 }
 
@@ -74,7 +79,9 @@ fn names_match(stored: &str, layer: &str, name: &str) -> bool {
     if layer.is_empty() {
         stored == name
     } else {
-        stored.len() == layer.len() + 1 + name.len() && stored.starts_with(layer) && stored.ends_with(name)
+        stored.len() == layer.len() + 1 + name.len()
+            && stored.starts_with(layer)
+            && stored.ends_with(name)
     }
 }
 
@@ -84,7 +91,15 @@ fn slot_changed(old: &str, old_shape: &[usize], new: &str, new_shape: &[usize]) 
     panic!("optimizer: parameter slot changed from `{old}` {old_shape:?} to `{new}` {new_shape:?}")
 }
 
-fn update<T: Float>(config: OptimizerConfig, t: u64, notebook: bool, w: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+fn update<T: Float>(
+    config: OptimizerConfig,
+    t: u64,
+    notebook: bool,
+    w: &mut [T],
+    g: &[T],
+    m: &mut [T],
+    v: &mut [T],
+) {
     let lit = T::lit;
     match config {
         OptimizerConfig::Sgd { lr } => {

@@ -28,7 +28,11 @@ impl Penalty {
             PenaltyConfig::L2 { lambda } => (0.0, lambda),
             PenaltyConfig::ElasticNet { l1, l2 } => (l1, l2),
         };
-        Penalty { l1, l2, notebook_sqrt: as_notebook }
+        Penalty {
+            l1,
+            l2,
+            notebook_sqrt: as_notebook,
+        }
     }
 
     /// The loss term over the weights of `layers`.
@@ -44,7 +48,11 @@ impl Penalty {
                 abs += w.abs();
                 sq += w * w;
             });
-            let l2_term = if self.notebook_sqrt { 0.5 * self.l2 * sq.sqrt() } else { 0.5 * self.l2 * sq };
+            let l2_term = if self.notebook_sqrt {
+                0.5 * self.l2 * sq.sqrt()
+            } else {
+                0.5 * self.l2 * sq
+            };
             total += self.l1 * abs + l2_term;
         });
         total
@@ -60,7 +68,13 @@ impl Penalty {
             let w = p.value.to_contiguous();
             let grad = p.grad.as_mut_slice();
             for (g, &w) in grad.iter_mut().zip(w.as_slice()) {
-                let sign = if w > T::zero() { T::one() } else if w < T::zero() { -T::one() } else { T::zero() };
+                let sign = if w > T::zero() {
+                    T::one()
+                } else if w < T::zero() {
+                    -T::one()
+                } else {
+                    T::zero()
+                };
                 *g += l1 * sign + l2 * w;
             }
         });

@@ -17,7 +17,11 @@ pub struct Sequential<T: Float> {
 impl<T: Float> Sequential<T> {
     /// An empty network ending in `loss`.
     pub fn new(loss: Box<dyn Loss<T>>) -> Self {
-        Sequential { layers: Vec::new(), loss, last_scores: None }
+        Sequential {
+            layers: Vec::new(),
+            loss,
+            last_scores: None,
+        }
     }
 
     /// Appends a layer under `name`.
@@ -28,7 +32,10 @@ impl<T: Float> Sequential<T> {
 
     /// The layers' names and descriptions, in order.
     pub fn describe(&self) -> Vec<(String, String)> {
-        self.layers.iter().map(|(n, l)| (n.clone(), l.describe())).collect()
+        self.layers
+            .iter()
+            .map(|(n, l)| (n.clone(), l.describe()))
+            .collect()
     }
 
     /// The number of layers.
@@ -64,7 +71,10 @@ impl<T: Float> Sequential<T> {
     /// Forward pass and loss: the data loss plus every layer's auxiliary term.
     pub fn loss(&mut self, x: &Tensor<T>, labels: Labels<'_, T>, mode: Mode) -> T {
         let scores = self.forward(x, mode);
-        let aux = self.layers.iter().fold(T::zero(), |acc, (_, l)| acc + l.aux_loss());
+        let aux = self
+            .layers
+            .iter()
+            .fold(T::zero(), |acc, (_, l)| acc + l.aux_loss());
         let data_loss = self.loss.forward(&scores, labels);
         self.last_scores = Some(scores);
         data_loss + aux

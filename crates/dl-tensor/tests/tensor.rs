@@ -1,7 +1,7 @@
 //! Views, copy-on-write, broadcasting, reductions and matmul of `Tensor`, against values
 //! written out by hand or computed with plain loops in the test.
 
-use dl_tensor::{rng_from_seed, Tensor};
+use dl_tensor::{Tensor, rng_from_seed};
 
 fn arange(shape: &[usize]) -> Tensor<f64> {
     let n: usize = shape.iter().product();
@@ -51,7 +51,10 @@ fn narrow_index_axis_and_select_rows() {
     assert_eq!(a.index_axis(1, 0).to_vec(), vec![0.0, 3.0, 6.0, 9.0, 12.0]);
     let s = a.select_rows(&[4, 0, 4]);
     assert_eq!(s.shape(), &[3, 3]);
-    assert_eq!(s.to_vec(), vec![12.0, 13.0, 14.0, 0.0, 1.0, 2.0, 12.0, 13.0, 14.0]);
+    assert_eq!(
+        s.to_vec(),
+        vec![12.0, 13.0, 14.0, 0.0, 1.0, 2.0, 12.0, 13.0, 14.0]
+    );
 }
 
 #[test]
@@ -77,7 +80,10 @@ fn broadcasting_follows_numpy() {
     let a = arange(&[2, 3]);
     let row = Tensor::from_vec(vec![10.0, 20.0, 30.0], [3]);
     let col = Tensor::from_vec(vec![1.0, 2.0], [2, 1]);
-    assert_eq!(a.add(&row).to_vec(), vec![10.0, 21.0, 32.0, 13.0, 24.0, 35.0]);
+    assert_eq!(
+        a.add(&row).to_vec(),
+        vec![10.0, 21.0, 32.0, 13.0, 24.0, 35.0]
+    );
     assert_eq!(a.mul(&col).to_vec(), vec![0.0, 1.0, 2.0, 6.0, 8.0, 10.0]);
     assert_eq!(row.sub(&col).shape(), &[2, 3]);
     let b = row.broadcast_to([4, 3]);
@@ -139,7 +145,10 @@ fn reductions_match_loops() {
                 let sum: f64 = vals.iter().sum();
                 let mean = sum / vals.len() as f64;
                 let var = vals.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / vals.len() as f64;
-                let (arg, max) = vals.iter().enumerate().fold((0, f64::MIN), |b, (k, &x)| if x > b.1 { (k, x) } else { b });
+                let (arg, max) = vals
+                    .iter()
+                    .enumerate()
+                    .fold((0, f64::MIN), |b, (k, &x)| if x > b.1 { (k, x) } else { b });
                 assert!((s.at(&[i, j]) - sum).abs() < 1e-12);
                 assert!((v.at(&[i, j]) - var).abs() < 1e-12);
                 assert_eq!(am.at(&[i, j]), arg);
@@ -150,7 +159,10 @@ fn reductions_match_loops() {
         }
     }
     assert!((a.sum_all() - a.to_vec().iter().sum::<f64>()).abs() < 1e-12);
-    assert_eq!(a.max_all(), a.to_vec().iter().cloned().fold(f64::MIN, f64::max));
+    assert_eq!(
+        a.max_all(),
+        a.to_vec().iter().cloned().fold(f64::MIN, f64::max)
+    );
 }
 
 #[test]
@@ -158,7 +170,9 @@ fn matmul_2d_3d_and_transposed_operands() {
     let mut rng = rng_from_seed(5);
     let a = Tensor::<f64>::randn([4, 6], 1.0, &mut rng);
     let b = Tensor::<f64>::randn([6, 3], 1.0, &mut rng);
-    let naive = Tensor::from_fn([4, 3], |ix| (0..6).map(|k| a.at(&[ix[0], k]) * b.at(&[k, ix[1]])).sum());
+    let naive = Tensor::from_fn([4, 3], |ix| {
+        (0..6).map(|k| a.at(&[ix[0], k]) * b.at(&[k, ix[1]])).sum()
+    });
     assert!(a.matmul(&b).max_abs_diff(&naive) < 1e-12);
     // Aᵀ as a view, multiplied without a copy.
     let at = a.t().to_contiguous();

@@ -3,7 +3,7 @@
 
 use dl_layers::{Labels, Mode};
 use dl_models::{ModelConfig, Network, OptimizerConfig};
-use dl_tensor::{rng_from_seed, Tensor};
+use dl_tensor::{Tensor, rng_from_seed};
 
 use crate::context::Context;
 use crate::error::XtaskError;
@@ -22,12 +22,17 @@ pub fn experiment() -> Experiment {
 
 fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     let mut out = Outcome::default();
-    let config = ModelConfig::AlexNet { classes: 1000, in_channels: 3 };
+    let config = ModelConfig::AlexNet {
+        classes: 1000,
+        in_channels: 3,
+    };
     let mut net = Network::<f32>::build(&config, ctx.seed);
     let params = net.param_count();
     let x = Tensor::<f32>::zeros([1, 3, 224, 224]);
-    out.notes.push("stage shapes for one 3×224×224 image:".into());
-    out.notes.push(format!("  {:<10} {:<36} {:?}", "input", "", x.shape()));
+    out.notes
+        .push("stage shapes for one 3×224×224 image:".into());
+    out.notes
+        .push(format!("  {:<10} {:<36} {:?}", "input", "", x.shape()));
     let mut flat_in = 0;
     for (name, desc, shape) in net.trace_shapes(&x) {
         if name == "flatten" {
@@ -52,21 +57,33 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
 
     // A few Adam steps on a small fixed batch: the loss must fall.
     let (batch, steps) = if ctx.quick { (2, 4) } else { (4, 8) };
-    let mut small = Network::<f32>::build(&ModelConfig::AlexNet { classes: 10, in_channels: 3 }, ctx.seed);
+    let mut small = Network::<f32>::build(
+        &ModelConfig::AlexNet {
+            classes: 10,
+            in_channels: 3,
+        },
+        ctx.seed,
+    );
     let mut rng = rng_from_seed(ctx.seed);
     let xb = Tensor::<f32>::randn([batch, 3, 224, 224], 1.0, &mut rng);
     let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
     let mut opt = OptimizerConfig::adam(1e-4).build::<f32>(false);
     let mut losses = Vec::new();
     for _ in 0..steps {
-        let loss = small.loss(&xb, Labels::Index(&labels), Mode::Train).as_f64();
+        let loss = small
+            .loss(&xb, Labels::Index(&labels), Mode::Train)
+            .as_f64();
         small.backward();
         opt.step(&mut small);
         losses.push(loss);
     }
     out.notes.push(format!(
         "training on {batch} random 3×224×224 images, {steps} Adam steps (lr 1e-4): loss {}",
-        losses.iter().map(|l| format!("{l:.3}")).collect::<Vec<_>>().join(" → ")
+        losses
+            .iter()
+            .map(|l| format!("{l:.3}"))
+            .collect::<Vec<_>>()
+            .join(" → ")
     ));
     let (first, last) = (losses[0], *losses.last().unwrap_or(&f64::NAN));
     out.checks.push(CheckResult {

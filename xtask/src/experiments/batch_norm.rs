@@ -3,7 +3,7 @@
 use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
 
 use super::{acc_at, mnist_mlp};
-use crate::spec::{run, Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict};
+use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
 
 fn net(label: &str, bn: bool) -> RunSpec {
     RunSpec {
@@ -39,17 +39,31 @@ pub fn experiment() -> Experiment {
                     eval: |r| {
                         let (bn, plain) = (run(r, "BatchNorm"), run(r, "no BatchNorm"));
                         let n = bn.last().step + 1;
-                        let marks: Vec<(usize, f64, f64)> =
-                            (1..=4).map(|q| q * n / 4 - 1).map(|s| (s, acc_at(bn, s), acc_at(plain, s))).collect();
-                        let text = marks.iter().map(|(s, a, b)| format!("it {s}: {a:.4} vs {b:.4}")).collect::<Vec<_>>().join("; ");
+                        let marks: Vec<(usize, f64, f64)> = (1..=4)
+                            .map(|q| q * n / 4 - 1)
+                            .map(|s| (s, acc_at(bn, s), acc_at(plain, s)))
+                            .collect();
+                        let text = marks
+                            .iter()
+                            .map(|(s, a, b)| format!("it {s}: {a:.4} vs {b:.4}"))
+                            .collect::<Vec<_>>()
+                            .join("; ");
                         Verdict::new(marks.iter().all(|m| m.1 > m.2), text)
                     },
                 },
                 Check {
                     claim: "BatchNorm stabilises learning: its test curve fluctuates less over the second half",
                     eval: |r| {
-                        let (a, b) = (super::jitter(run(r, "BatchNorm")), super::jitter(run(r, "no BatchNorm")));
-                        Verdict::new(a < b, format!("mean |Δ test acc| between evaluations: {a:.4} with, {b:.4} without"))
+                        let (a, b) = (
+                            super::jitter(run(r, "BatchNorm")),
+                            super::jitter(run(r, "no BatchNorm")),
+                        );
+                        Verdict::new(
+                            a < b,
+                            format!(
+                                "mean |Δ test acc| between evaluations: {a:.4} with, {b:.4} without"
+                            ),
+                        )
                     },
                 },
             ],

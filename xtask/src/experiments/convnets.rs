@@ -2,14 +2,26 @@
 
 use dl_models::{ModelConfig, OptimizerConfig};
 
-use crate::spec::{run, Check, DataSpec, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict};
+use crate::spec::{
+    Check, DataSpec, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run,
+};
 
 fn images(train: usize, test: usize) -> DataSpec {
-    DataSpec { dataset: "mnist", train_first: Some(train), test_first: Some(test), flatten: false }
+    DataSpec {
+        dataset: "mnist",
+        train_first: Some(train),
+        test_first: Some(test),
+        flatten: false,
+    }
 }
 
 fn adam_run(label: &str, model: ModelConfig) -> RunSpec {
-    RunSpec { label: label.into(), model, optimizer: OptimizerConfig::adam(0.001), penalty: None }
+    RunSpec {
+        label: label.into(),
+        model,
+        optimizer: OptimizerConfig::adam(0.001),
+        penalty: None,
+    }
 }
 
 /// 2_6 SimpleConvNet.
@@ -30,7 +42,10 @@ pub fn simple() -> Experiment {
                 claim: "the convnet learns MNIST well from 5000 images (test accuracy above 0.95)",
                 eval: |r| {
                     let t = run(r, "SimpleConvNet").tail_test(5);
-                    Verdict::new(t > 0.95, format!("mean of the last 5 test accuracies {t:.4}"))
+                    Verdict::new(
+                        t > 0.95,
+                        format!("mean of the last 5 test accuracies {t:.4}"),
+                    )
                 },
             }],
         }),
@@ -65,7 +80,15 @@ pub fn double() -> Experiment {
 /// 2_8 DeepConvNet (500/100 images as the notes; `--full` for all 60,000).
 pub fn deep(full: bool) -> Experiment {
     let (data, iterations) = if full {
-        (DataSpec { dataset: "mnist", train_first: None, test_first: None, flatten: false }, 12_000)
+        (
+            DataSpec {
+                dataset: "mnist",
+                train_first: None,
+                test_first: None,
+                flatten: false,
+            },
+            12_000,
+        )
     } else {
         (images(500, 100), 1000)
     };
@@ -95,14 +118,20 @@ pub fn deep(full: bool) -> Experiment {
                         claim: "learning progresses smoothly and very fast (train accuracy above 0.9 by iteration 300)",
                         eval: |r| {
                             let t = super::train_at(run(r, "DeepConvNet"), 300);
-                            Verdict::new(t > 0.9, format!("train accuracy at iteration 300: {t:.4}"))
+                            Verdict::new(
+                                t > 0.9,
+                                format!("train accuracy at iteration 300: {t:.4}"),
+                            )
                         },
                     },
                     Check {
                         claim: "with 500 training images, the test accuracy stays below the docstring's 99%",
                         eval: |r| {
                             let t = run(r, "DeepConvNet").tail_test(5);
-                            Verdict::new(t < 0.99, format!("mean of the last 5 test accuracies {t:.4}; see `--full`"))
+                            Verdict::new(
+                                t < 0.99,
+                                format!("mean of the last 5 test accuracies {t:.4}; see `--full`"),
+                            )
                         },
                     },
                 ]

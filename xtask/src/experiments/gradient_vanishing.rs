@@ -3,18 +3,28 @@
 use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
 
 use super::mnist_mlp;
-use crate::spec::{run, Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict};
+use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
 
 fn mlp(label: &str, hidden: &[usize], activation: Activation, init: WeightInit) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::MultiLayerNet(MultiLayerNetConfig::new(784, hidden, 10).activation(activation).init(init)),
+        model: ModelConfig::MultiLayerNet(
+            MultiLayerNetConfig::new(784, hidden, 10)
+                .activation(activation)
+                .init(init),
+        ),
         optimizer: OptimizerConfig::Sgd { lr: 0.1 },
         penalty: None,
     }
 }
 
-const WIDE: [&str; 5] = ["sigmoid + gauss 0.01", "ReLU + gauss 0.01", "sigmoid + Xavier", "ReLU + He", "ReLU + Xavier"];
+const WIDE: [&str; 5] = [
+    "sigmoid + gauss 0.01",
+    "ReLU + gauss 0.01",
+    "sigmoid + Xavier",
+    "ReLU + He",
+    "ReLU + Xavier",
+];
 
 /// The experiment.
 pub fn experiment() -> Experiment {
@@ -52,25 +62,48 @@ pub fn experiment() -> Experiment {
                 Check {
                     claim: "ReLU+He reaches the highest test accuracy of the [40,20] runs",
                     eval: |r| {
-                        let scores: Vec<(&str, f64)> = WIDE.iter().map(|l| (*l, run(r, l).tail_test(5))).collect();
-                        let best = scores.iter().cloned().fold(("", 0.0), |a, b| if b.1 > a.1 { b } else { a });
-                        let text = scores.iter().map(|(l, s)| format!("{l} {s:.4}")).collect::<Vec<_>>().join(", ");
-                        Verdict::new(best.0 == WIDE[3], format!("mean of the last 5 test accuracies: {text}"))
+                        let scores: Vec<(&str, f64)> =
+                            WIDE.iter().map(|l| (*l, run(r, l).tail_test(5))).collect();
+                        let best = scores
+                            .iter()
+                            .cloned()
+                            .fold(("", 0.0), |a, b| if b.1 > a.1 { b } else { a });
+                        let text = scores
+                            .iter()
+                            .map(|(l, s)| format!("{l} {s:.4}"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        Verdict::new(
+                            best.0 == WIDE[3],
+                            format!("mean of the last 5 test accuracies: {text}"),
+                        )
                     },
                 },
                 Check {
                     claim: "activation and initialisation matter a great deal (best and worst [40,20] runs differ by over 0.5)",
                     eval: |r| {
                         let s: Vec<f64> = WIDE.iter().map(|l| run(r, l).tail_test(5)).collect();
-                        let (lo, hi) = (s.iter().cloned().fold(1.0, f64::min), s.iter().cloned().fold(0.0, f64::max));
-                        Verdict::new(hi - lo > 0.5, format!("worst {lo:.4}, best {hi:.4}, spread {:.4}", hi - lo))
+                        let (lo, hi) = (
+                            s.iter().cloned().fold(1.0, f64::min),
+                            s.iter().cloned().fold(0.0, f64::max),
+                        );
+                        Verdict::new(
+                            hi - lo > 0.5,
+                            format!("worst {lo:.4}, best {hi:.4}, spread {:.4}", hi - lo),
+                        )
                     },
                 },
                 Check {
                     claim: "smaller hidden layers learn less: sigmoid+Xavier [20,10] ends below [40,20]",
                     eval: |r| {
-                        let (small, wide) = (run(r, "sigmoid + Xavier [20,10]").tail_test(5), run(r, WIDE[2]).tail_test(5));
-                        Verdict::new(small < wide, format!("[20,10] {small:.4} vs [40,20] {wide:.4}"))
+                        let (small, wide) = (
+                            run(r, "sigmoid + Xavier [20,10]").tail_test(5),
+                            run(r, WIDE[2]).tail_test(5),
+                        );
+                        Verdict::new(
+                            small < wide,
+                            format!("[20,10] {small:.4} vs [40,20] {wide:.4}"),
+                        )
                     },
                 },
             ],

@@ -4,22 +4,40 @@
 use dl_models::{KerasCnnConfig, ModelConfig, NormKind, OptimizerConfig};
 
 use crate::results::RunResult;
-use crate::spec::{run, Check, EpochSpec, Experiment, Kind, RunSpec, Verdict};
+use crate::spec::{Check, EpochSpec, Experiment, Kind, RunSpec, Verdict, run};
 
 const DATASETS: &[&str] = &["cifar10", "fashion-mnist"];
 
 /// The Keras CNN with the given options; channels and image size are set once the data is known.
-fn cnn(label: &str, activity_penalty: Option<(f64, f64)>, dropout: Option<f64>, norm: Option<NormKind>) -> RunSpec {
+fn cnn(
+    label: &str,
+    activity_penalty: Option<(f64, f64)>,
+    dropout: Option<f64>,
+    norm: Option<NormKind>,
+) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::KerasCnn(KerasCnnConfig { in_channels: 3, image_size: 32, classes: 10, activity_penalty, dropout, norm }),
+        model: ModelConfig::KerasCnn(KerasCnnConfig {
+            in_channels: 3,
+            image_size: 32,
+            classes: 10,
+            activity_penalty,
+            dropout,
+            norm,
+        }),
         optimizer: OptimizerConfig::adam(0.001),
         penalty: None,
     }
 }
 
 fn spec(runs: Vec<RunSpec>, checks: Vec<Check>) -> EpochSpec {
-    EpochSpec { datasets: DATASETS, epochs: 10, batch_size: 256, runs, checks }
+    EpochSpec {
+        datasets: DATASETS,
+        epochs: 10,
+        batch_size: 256,
+        runs,
+        checks,
+    }
 }
 
 /// How much val_loss rose from its minimum to its last value.
@@ -38,18 +56,38 @@ pub fn regularization() -> Experiment {
                 cnn("no penalty", None, None, None),
                 cnn("L1 0.01", Some((0.01, 0.0)), None, None),
                 cnn("L2 0.01", Some((0.0, 0.01)), None, None),
-                cnn("L1L2(0.01) as Keras (l1 only)", Some((0.01, 0.0)), None, None),
+                cnn(
+                    "L1L2(0.01) as Keras (l1 only)",
+                    Some((0.01, 0.0)),
+                    None,
+                    None,
+                ),
                 cnn("Elastic Net 0.01 + 0.01", Some((0.01, 0.01)), None, None),
             ],
             vec![Check {
                 claim: "L2 and Elastic Net give the best (lowest) final val_loss of the penalised runs",
                 eval: |r| {
-                    let names = ["L1 0.01", "L2 0.01", "L1L2(0.01) as Keras (l1 only)", "Elastic Net 0.01 + 0.01"];
-                    let mut s: Vec<(&str, f64)> = names.iter().map(|n| (*n, run(r, n).final_val_loss())).collect();
+                    let names = [
+                        "L1 0.01",
+                        "L2 0.01",
+                        "L1L2(0.01) as Keras (l1 only)",
+                        "Elastic Net 0.01 + 0.01",
+                    ];
+                    let mut s: Vec<(&str, f64)> = names
+                        .iter()
+                        .map(|n| (*n, run(r, n).final_val_loss()))
+                        .collect();
                     s.sort_by(|a, b| a.1.total_cmp(&b.1));
                     let top: Vec<&str> = s.iter().take(2).map(|x| x.0).collect();
-                    let text = s.iter().map(|(n, v)| format!("{n} {v:.4}")).collect::<Vec<_>>().join(", ");
-                    Verdict::new(top.contains(&"L2 0.01") && top.contains(&"Elastic Net 0.01 + 0.01"), text)
+                    let text = s
+                        .iter()
+                        .map(|(n, v)| format!("{n} {v:.4}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    Verdict::new(
+                        top.contains(&"L2 0.01") && top.contains(&"Elastic Net 0.01 + 0.01"),
+                        text,
+                    )
                 },
             }],
         )),
@@ -63,7 +101,10 @@ pub fn dropout() -> Experiment {
         section: "2_10 Dropout (Keras)",
         summary: "Keras CNN with and without inverted Dropout(0.3) after Dense-512",
         kind: Kind::Epochs(spec(
-            vec![cnn("no dropout", None, None, None), cnn("Dropout 0.3", None, Some(0.3), None)],
+            vec![
+                cnn("no dropout", None, None, None),
+                cnn("Dropout 0.3", None, Some(0.3), None),
+            ],
             vec![Check {
                 claim: "dropout suppresses the rise of val_loss (smaller rise from its minimum to the end)",
                 eval: |r| {
@@ -85,15 +126,32 @@ pub fn normalization() -> Experiment {
             vec![
                 cnn("no normalization", None, None, None),
                 cnn("BatchNorm", None, None, Some(NormKind::BatchNorm)),
-                cnn("LayerNorm (channels, Keras axis -1)", None, None, Some(NormKind::LayerNormChannels)),
-                cnn("LayerNorm (C·H·W, the notes' text)", None, None, Some(NormKind::LayerNormAll)),
+                cnn(
+                    "LayerNorm (channels, Keras axis -1)",
+                    None,
+                    None,
+                    Some(NormKind::LayerNormChannels),
+                ),
+                cnn(
+                    "LayerNorm (C·H·W, the notes' text)",
+                    None,
+                    None,
+                    Some(NormKind::LayerNormAll),
+                ),
                 cnn("InstanceNorm", None, None, Some(NormKind::InstanceNorm)),
             ],
             vec![Check {
                 claim: "BatchNorm and InstanceNorm suppress the rise of val_loss",
                 eval: |r| {
-                    let (b, i, n) = (rise(run(r, "BatchNorm")), rise(run(r, "InstanceNorm")), rise(run(r, "no normalization")));
-                    Verdict::new(b < n && i < n, format!("rise: BatchNorm {b:.4}, InstanceNorm {i:.4}, none {n:.4}"))
+                    let (b, i, n) = (
+                        rise(run(r, "BatchNorm")),
+                        rise(run(r, "InstanceNorm")),
+                        rise(run(r, "no normalization")),
+                    );
+                    Verdict::new(
+                        b < n && i < n,
+                        format!("rise: BatchNorm {b:.4}, InstanceNorm {i:.4}, none {n:.4}"),
+                    )
                 },
             }],
         )),

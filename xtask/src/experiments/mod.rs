@@ -37,12 +37,21 @@ pub fn all() -> Vec<Experiment> {
 
 /// Full MNIST, flattened to 784 (the MLP experiments).
 pub fn mnist_mlp() -> DataSpec {
-    DataSpec { dataset: "mnist", train_first: None, test_first: None, flatten: true }
+    DataSpec {
+        dataset: "mnist",
+        train_first: None,
+        test_first: None,
+        flatten: true,
+    }
 }
 
 /// The recorded point closest to `step` (at or before it when possible).
 fn point_at(r: &RunResult, step: usize) -> &crate::results::Point {
-    r.curve.iter().rev().find(|p| p.step <= step).unwrap_or(&r.curve[0])
+    r.curve
+        .iter()
+        .rev()
+        .find(|p| p.step <= step)
+        .unwrap_or(&r.curve[0])
 }
 
 /// Test accuracy at (or just before) iteration `step`.
@@ -61,5 +70,8 @@ pub fn jitter(r: &RunResult) -> f64 {
     if half.len() < 2 {
         return 0.0;
     }
-    half.windows(2).map(|w| (w[1].test_acc - w[0].test_acc).abs()).sum::<f64>() / (half.len() - 1) as f64
+    half.windows(2)
+        .map(|w| (w[1].test_acc - w[0].test_acc).abs())
+        .sum::<f64>()
+        / (half.len() - 1) as f64
 }

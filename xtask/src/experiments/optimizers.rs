@@ -3,7 +3,7 @@
 use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
 
 use super::{acc_at, mnist_mlp};
-use crate::spec::{run, Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict};
+use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
 
 fn net(label: &str, optimizer: OptimizerConfig, bn: bool) -> RunSpec {
     RunSpec {
@@ -34,9 +34,23 @@ pub fn experiment() -> Experiment {
             eval_batch: 1000,
             runs: vec![
                 net("SGD", OptimizerConfig::Sgd { lr: 0.01 }, false),
-                net("Momentum", OptimizerConfig::Momentum { lr: 0.3, momentum: 0.9 }, false),
+                net(
+                    "Momentum",
+                    OptimizerConfig::Momentum {
+                        lr: 0.3,
+                        momentum: 0.9,
+                    },
+                    false,
+                ),
                 net("AdaGrad", OptimizerConfig::AdaGrad { lr: 0.1 }, false),
-                net("RMSProp", OptimizerConfig::RmsProp { lr: 0.01, rho: 0.99 }, false),
+                net(
+                    "RMSProp",
+                    OptimizerConfig::RmsProp {
+                        lr: 0.01,
+                        rho: 0.99,
+                    },
+                    false,
+                ),
                 net("Adam", OptimizerConfig::adam(0.01), false),
                 net("Adam + BatchNorm", OptimizerConfig::adam(0.01), true),
             ],
@@ -44,26 +58,44 @@ pub fn experiment() -> Experiment {
                 Check {
                     claim: "RMSProp and Adam end above SGD",
                     eval: |r| {
-                        let (rms, adam, sgd) = (run(r, "RMSProp").tail_test(5), run(r, "Adam").tail_test(5), run(r, "SGD").tail_test(5));
-                        Verdict::new(rms > sgd && adam > sgd, format!("RMSProp {rms:.4}, Adam {adam:.4}, SGD {sgd:.4}"))
+                        let (rms, adam, sgd) = (
+                            run(r, "RMSProp").tail_test(5),
+                            run(r, "Adam").tail_test(5),
+                            run(r, "SGD").tail_test(5),
+                        );
+                        Verdict::new(
+                            rms > sgd && adam > sgd,
+                            format!("RMSProp {rms:.4}, Adam {adam:.4}, SGD {sgd:.4}"),
+                        )
                     },
                 },
                 Check {
                     claim: "RMSProp and Adam learn most efficiently: the two highest final test accuracies",
                     eval: |r| {
                         let names = ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"];
-                        let mut s: Vec<(&str, f64)> = names.iter().map(|n| (*n, run(r, n).tail_test(5))).collect();
+                        let mut s: Vec<(&str, f64)> =
+                            names.iter().map(|n| (*n, run(r, n).tail_test(5))).collect();
                         s.sort_by(|a, b| b.1.total_cmp(&a.1));
                         let top: Vec<&str> = s.iter().take(2).map(|x| x.0).collect();
-                        let text = s.iter().map(|(n, v)| format!("{n} {v:.4}")).collect::<Vec<_>>().join(", ");
+                        let text = s
+                            .iter()
+                            .map(|(n, v)| format!("{n} {v:.4}"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
                         Verdict::new(top.contains(&"RMSProp") && top.contains(&"Adam"), text)
                     },
                 },
                 Check {
                     claim: "with BatchNorm, Adam learns faster early on (test accuracy at iteration 100)",
                     eval: |r| {
-                        let (bn, plain) = (acc_at(run(r, "Adam + BatchNorm"), 100), acc_at(run(r, "Adam"), 100));
-                        Verdict::new(bn > plain, format!("Adam + BatchNorm {bn:.4} vs Adam {plain:.4}"))
+                        let (bn, plain) = (
+                            acc_at(run(r, "Adam + BatchNorm"), 100),
+                            acc_at(run(r, "Adam"), 100),
+                        );
+                        Verdict::new(
+                            bn > plain,
+                            format!("Adam + BatchNorm {bn:.4} vs Adam {plain:.4}"),
+                        )
                     },
                 },
             ],
