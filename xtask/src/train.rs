@@ -6,6 +6,7 @@ use std::time::Instant;
 use dl_data::Dataset;
 use dl_layers::{Labels, Mode};
 use dl_models::{Network, Penalty};
+use dl_tensor::Float;
 
 use crate::context::Context;
 use crate::error::XtaskError;

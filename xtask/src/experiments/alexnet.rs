@@ -3,7 +3,7 @@
 
 use dl_layers::{Labels, Mode};
 use dl_models::{ModelConfig, Network, OptimizerConfig};
-use dl_tensor::{Tensor, rng_from_seed};
+use dl_tensor::{Float, Tensor, rng_from_seed};
 
 use crate::context::Context;
 use crate::error::XtaskError;
