@@ -171,11 +171,13 @@ fn check<T: Float>(case: Case, opts: &GemmOptions, seed: u64) -> Vec<T> {
     );
 
     let eps = T::epsilon().as_f64();
+    // Dense f64 copies: rows of A and columns of B, so each reference dot product is contiguous.
+    let a64: Vec<f64> = (0..m * k).map(|x| a.at(x / k, x % k).as_f64()).collect();
+    let bt64: Vec<f64> = (0..k * n).map(|x| b.at(x % k, x / k).as_f64()).collect();
     for i in 0..m {
         for j in 0..n {
             let (mut dot, mut mag) = (0.0f64, 0.0f64);
-            for p in 0..k {
-                let (x, y) = (a.at(i, p).as_f64(), b.at(p, j).as_f64());
+            for (&x, &y) in a64[i * k..][..k].iter().zip(&bt64[j * k..][..k]) {
                 dot += x * y;
                 mag += (x * y).abs();
             }
