@@ -74,7 +74,12 @@ fn parse_args() -> Result<Args, String> {
 /// Times `f` (called `iters` times per repetition) and returns the median seconds per call for
 /// each of the two closures and the fastest repetition's, alternating them repetition by
 /// repetition.
-fn time_pair(reps: usize, cpu: bool, mut f: impl FnMut(), mut g: impl FnMut()) -> ((f64, f64), (f64, f64)) {
+fn time_pair(
+    reps: usize,
+    cpu: bool,
+    mut f: impl FnMut(),
+    mut g: impl FnMut(),
+) -> ((f64, f64), (f64, f64)) {
     let now = || {
         if cpu { thread_cpu_seconds() } else { None }
             .unwrap_or_else(|| EPOCH.elapsed().as_secs_f64())
