@@ -73,15 +73,19 @@ fn load_pair(
         });
     }
 
-    let pixels = idx::read_body(&mut images.reader, &images.header)?;
-    check_sum(sums, &images_path, images.reader.finish().as_deref())?;
+    // The small label file next, so its errors come before the images are decompressed.
     let raw_labels = idx::read_body(&mut labels.reader, &labels.header)?;
     check_sum(sums, &labels_path, labels.reader.finish().as_deref())?;
-
-    let (IdxData::U8(pixels), IdxData::U8(raw_labels)) = (pixels.data, raw_labels.data) else {
-        unreachable!("both headers were checked to be u8");
+    let IdxData::U8(raw_labels) = raw_labels.data else {
+        unreachable!("the label header was checked to be u8");
     };
     let labels = checked_labels(&raw_labels, name.classes(), &labels_path)?;
+
+    let pixels = idx::read_body(&mut images.reader, &images.header)?;
+    check_sum(sums, &images_path, images.reader.finish().as_deref())?;
+    let IdxData::U8(pixels) = pixels.data else {
+        unreachable!("the image header was checked to be u8");
+    };
     let images = pixels_to_tensor(&pixels, n_images, [c, h, w], opts);
     Ok(assemble(images, labels, name.classes(), opts))
 }
