@@ -3,7 +3,7 @@
 use dl_tensor::gemm::{MatMut, MatRef, gemm};
 use dl_tensor::{Float, Rng, Shape, Tensor};
 
-use crate::check::{check_dout, input_shape_mismatch, nchw};
+use crate::check::{check_dout, input_rank_mismatch, input_shape_mismatch};
 use crate::im2col::{col2im, conv_output_size, im2col};
 use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 
@@ -122,21 +122,19 @@ impl<T: Float> Convolution<T> {
     #[track_caller]
     pub fn output_shape(&self, input: &[usize]) -> [usize; 4] {
         let [fnum, c, fh, fw] = self.filter_shape();
-        match *input {
-            [n, ci, h, w] if ci == c => [
-                n,
-                fnum,
-                conv_output_size(h, fh, self.stride, self.pad),
-                conv_output_size(w, fw, self.stride, self.pad),
-            ],
-            _ => {
-                let (n, h, w) = match *input {
-                    [n, _, h, w] => (n, h, w),
-                    _ => (1, 1, 1),
-                };
-                input_shape_mismatch(&self.describe(), &[n, c, h, w], input)
-            }
+        let [n, ci, h, w] = match *input {
+            [n, ci, h, w] => [n, ci, h, w],
+            _ => input_rank_mismatch(&self.describe(), "4-D (N, C, H, W)", input),
+        };
+        if ci != c {
+            input_shape_mismatch(&self.describe(), &[n, c, h, w], input);
         }
+        [
+            n,
+            fnum,
+            conv_output_size(h, fh, self.stride, self.pad),
+            conv_output_size(w, fw, self.stride, self.pad),
+        ]
     }
 
     /// The filters `W`, `(FN, C, FH, FW)`.
@@ -173,7 +171,6 @@ impl<T: Float> Layer<T> for Convolution<T> {
     /// If the input is not `(N, C, H, W)` with the filters' `C`, or is smaller than a filter.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        nchw(&self.describe(), x);
         let out_shape = self.output_shape(x.shape());
         let [n, fnum, oh, ow] = out_shape;
         let [_, c, fh, fw] = self.filter_shape();

@@ -2,7 +2,7 @@
 
 use dl_tensor::{Float, Shape, Tensor};
 
-use crate::check::{check_dout, nchw};
+use crate::check::{check_dout, input_rank_mismatch, nchw};
 use crate::im2col::{col2im, conv_output_size, im2col};
 use crate::{Layer, Mode, backward_before_forward};
 
@@ -101,7 +101,7 @@ impl<T: Float> Pooling<T> {
     pub fn output_shape(&self, input: &[usize]) -> [usize; 4] {
         let [n, c, h, w] = match *input {
             [n, c, h, w] => [n, c, h, w],
-            _ => nchw(&self.describe(), &Tensor::<T>::zeros(input)),
+            _ => input_rank_mismatch(&self.describe(), "4-D (N, C, H, W)", input),
         };
         [
             n,

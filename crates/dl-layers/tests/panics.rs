@@ -78,3 +78,10 @@ fn dropout_fixed_mask_shape() {
     d.set_fixed_mask(Some(Tensor::ones([2, 2])));
     d.forward(&Tensor::zeros([3, 2]), Mode::Train);
 }
+
+#[test]
+#[should_panic(expected = "expected a 4-D (N, C, H, W) input but got shape [3, 8, 8]")]
+fn convolution_needs_4d() {
+    let mut conv = Convolution::<f32>::new(4, 3, 3, 3, 1, 1, Init::He, &mut rng_from_seed(0));
+    conv.forward(&Tensor::zeros([3, 8, 8]), Mode::Train);
+}
