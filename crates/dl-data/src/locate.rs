@@ -35,6 +35,12 @@ enum Place {
 
 /// An ordered list of places to look for a dataset in.
 ///
+/// [`SearchPath::standard`] looks, in order, in: a folder the caller gives (the dataset's
+/// folder itself, or one holding `<name>/`); `$DL_DATA_DIR/<name>/`; the repository's
+/// `datasets/<name>/`; `./datasets/<name>/`; `/usr/share/datasets/<name>/`. A folder
+/// qualifies when it holds every file of the dataset, each with or without `.gz`; for
+/// CIFAR-10 its `cifar-10-batches-bin/` subfolder is looked in too.
+///
 /// # Example
 /// ```
 /// use dl_data::{DatasetName, SearchPath};
@@ -55,7 +61,7 @@ impl SearchPath {
         Self::default()
     }
 
-    /// The standard order (see the [module docs](self)): `given`, then `$DL_DATA_DIR`, the
+    /// The standard order (see [`SearchPath`]): `given`, then `$DL_DATA_DIR`, the
     /// repository's `datasets/`, `./datasets/`, `/usr/share/datasets/`.
     pub fn standard(given: Option<&Path>) -> Self {
         let env = std::env::var_os(DATA_DIR_ENV)
