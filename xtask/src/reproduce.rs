@@ -10,8 +10,9 @@ use crate::results::{CheckResult, Outcome};
 use crate::spec::{Experiment, Kind};
 use crate::{data, experiments, report, train, write};
 
-/// Resolves names (or `all`) to experiments, in the order given.
-pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
+/// Resolves names (or `all`) to experiments, in the order given; `full` selects DeepConvNet's
+/// full-data schedule.
+pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskError> {
     let known = || {
         experiments::all()
             .iter()
@@ -26,11 +27,14 @@ pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
         });
     }
     if names.iter().any(|n| n == "all") {
-        return Ok(experiments::all());
+        return Ok(experiments::all_with(full));
     }
     let mut out = Vec::new();
     for name in names {
-        match experiments::all().into_iter().find(|e| e.name == name) {
+        match experiments::all_with(full)
+            .into_iter()
+            .find(|e| e.name == name)
+        {
             Some(e) => out.push(e),
             None => {
                 return Err(XtaskError::UnknownExperiment {
@@ -45,7 +49,7 @@ pub fn select(names: &[String]) -> Result<Vec<Experiment>, XtaskError> {
 
 /// Runs the named experiments.
 pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
-    let selected = select(names)?;
+    let selected = select(names, ctx.full)?;
     ensure_dir(&ctx.out_dir)?;
     dl_tensor::set_num_threads(ctx.threads);
     let all = names.iter().any(|n| n == "all");

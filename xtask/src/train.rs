@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use dl_data::Dataset;
 use dl_layers::{Labels, Mode};
-use dl_models::{Network, Penalty};
+use dl_models::{Network, PenaltyConfig};
 use dl_tensor::Float;
 
 use crate::context::Context;
@@ -47,9 +47,7 @@ pub fn run_iterations(
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
     let mut net = Network::<f32>::build(&run.model, seed);
     let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
-    let penalty: Option<Penalty> = run
-        .penalty
-        .map(|p| Penalty::from_config(p, ctx.as_notebook));
+    let penalty = run.penalty;
     let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
     let iterations = ctx.iterations(spec.iterations);
     let mut progress = Progress::new(&run.label, iterations, ctx.interactive);
@@ -59,8 +57,9 @@ pub fn run_iterations(
         let (x, labels) = data.train.batch(&indices);
         let mut loss = net.loss(&x, Labels::Index(&labels), Mode::Train).as_f64();
         net.backward();
-        if let Some(p) = &penalty {
-            loss += p.apply(&mut net);
+        if let Some(p) = penalty {
+            loss += penalty_term(p, ctx.as_notebook, &mut net);
+            p.penalty().apply_to_grads(|f| net.visit_params(f));
         }
         if !loss.is_finite() {
             progress.finish();
@@ -69,7 +68,7 @@ pub fn run_iterations(
         if ctx.as_notebook {
             replay_notebook_freezes(&mut net, penalty.is_some());
         }
-        optimizer.step(&mut net);
+        net.update(optimizer.as_mut());
         if it % spec.eval_every == 0 || it + 1 == iterations {
             let train_acc = match spec.train_metric {
                 TrainMetric::Batch => net.accuracy(&x, &labels, spec.eval_batch),
@@ -96,6 +95,18 @@ pub fn run_iterations(
         wall_seconds: started.elapsed().as_secs_f64(),
         parameters: net.param_count(),
     })
+}
+
+/// The loss term of the training loop's penalty; with `as_notebook`, the L2 term the notes log
+/// (`0.5·λ·√ΣW²` per weight tensor — the gradient is right either way).
+fn penalty_term(config: PenaltyConfig, as_notebook: bool, net: &mut Network<f32>) -> f64 {
+    let visit = |f: &mut dyn FnMut(dl_layers::ParamMut<'_, f32>)| net.visit_params(f);
+    match config {
+        PenaltyConfig::L2 { lambda } if as_notebook => {
+            dl_optim::notebook_l2_loss_term(lambda, visit).as_f64()
+        }
+        _ => config.penalty().loss_term(visit).as_f64(),
+    }
 }
 
 /// The notes' code errors that freeze parameters: BatchNorm's γ and β are never updated, and
@@ -152,7 +163,7 @@ pub fn run_epochs(
                 .filter(|(p, l)| p == l)
                 .count();
             net.backward();
-            optimizer.step(&mut net);
+            net.update(optimizer.as_mut());
             loss_sum += loss * chunk.len() as f64;
             seen += chunk.len();
             step += 1;

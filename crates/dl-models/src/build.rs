@@ -189,7 +189,7 @@ fn keras_cnn<T: Float>(c: &KerasCnnConfig, seed: u64) -> Sequential<T> {
     if let Some((l1, l2)) = c.activity_penalty {
         s.push(
             "activity",
-            crate::activity::ActivityPenalty::<T>::new(l1, l2),
+            dl_optim::ActivityPenalty::<T>::new(l1, l2),
         );
     }
     if let Some(p) = c.dropout {

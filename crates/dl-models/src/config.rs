@@ -1,6 +1,8 @@
 //! Serializable descriptions of every model, optimizer and penalty: what a checkpoint stores
 //! and what an experiment declares.
 
+use dl_optim::{Optimizer, OptimizerKind, Penalty};
+use dl_tensor::Float;
 use serde::{Deserialize, Serialize};
 
 /// A hidden-layer activation.
@@ -98,6 +100,45 @@ impl OptimizerConfig {
             lr,
             beta1: 0.9,
             beta2: 0.999,
+        }
+    }
+
+    /// The `dl-optim` optimizer this describes (ε 1e-7 throughout, as the notes). With
+    /// `as_notebook`, AdaGrad replays the notes' code: `h` starts at 1e-4 and skips `h += g²`
+    /// on its first step.
+    pub fn kind(&self, as_notebook: bool) -> OptimizerKind {
+        match *self {
+            OptimizerConfig::Sgd { lr } => OptimizerKind::sgd(lr),
+            OptimizerConfig::Momentum { lr, momentum } => OptimizerKind::momentum(lr, momentum),
+            OptimizerConfig::AdaGrad { lr } if as_notebook => OptimizerKind::adagrad_notebook(lr),
+            OptimizerConfig::AdaGrad { lr } => OptimizerKind::adagrad(lr),
+            OptimizerConfig::RmsProp { lr, rho } => OptimizerKind::RmsProp { lr, rho },
+            OptimizerConfig::Adam { lr, beta1, beta2 } => match OptimizerKind::adam(lr) {
+                OptimizerKind::Adam { eps, epsilon, .. } => OptimizerKind::Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    epsilon,
+                },
+                other => other,
+            },
+        }
+    }
+
+    /// A fresh optimizer (see [`OptimizerConfig::kind`]).
+    pub fn build<T: Float>(&self, as_notebook: bool) -> Box<dyn Optimizer<T>> {
+        self.kind(as_notebook).build()
+    }
+}
+
+impl PenaltyConfig {
+    /// The `dl-optim` penalty this describes, on weights only (not biases, γ or β).
+    pub fn penalty(&self) -> Penalty {
+        match *self {
+            PenaltyConfig::L2 { lambda } => Penalty::l2(lambda),
+            PenaltyConfig::L1 { lambda } => Penalty::l1(lambda),
+            PenaltyConfig::ElasticNet { l1, l2 } => Penalty::elastic_net(l1, l2),
         }
     }
 }

@@ -8,23 +8,17 @@
 //! assert_eq!(net.param_count(), 123_552);
 //! ```
 
-mod activity;
 mod build;
 pub mod checkpoint;
 mod config;
 mod mlp;
 mod network;
-mod optimizer;
-mod penalty;
 mod sequential;
 
-pub use activity::ActivityPenalty;
 pub use checkpoint::CheckpointError;
 pub use config::{
     Activation, DropoutStyle, KerasCnnConfig, ModelConfig, MultiLayerNetConfig, NormKind,
     OptimizerConfig, PenaltyConfig, WeightInit,
 };
 pub use network::Network;
-pub use optimizer::ModelOptimizer;
-pub use penalty::Penalty;
 pub use sequential::Sequential;

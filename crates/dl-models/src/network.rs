@@ -4,7 +4,7 @@ use dl_layers::{BufferMut, Labels, Mode, ParamMut};
 use dl_tensor::{Float, Tensor};
 
 use crate::config::{ModelConfig, PenaltyConfig};
-use crate::penalty::Penalty;
+use dl_optim::{Optimizer, Penalty};
 use crate::sequential::Sequential;
 
 /// A model of this crate, ready to train: built from a [`ModelConfig`], which a checkpoint
@@ -39,7 +39,7 @@ impl<T: Float> Network<T> {
         let penalty = match config {
             ModelConfig::MultiLayerNet(c) => c
                 .weight_penalty
-                .map(|p: PenaltyConfig| Penalty::from_config(p, false)),
+                .map(|p: PenaltyConfig| p.penalty()),
             _ => None,
         };
         Network {
@@ -68,7 +68,7 @@ impl<T: Float> Network<T> {
     pub fn loss(&mut self, x: &Tensor<T>, labels: Labels<'_, T>, mode: Mode) -> T {
         let data = self.layers.loss(x, labels, mode);
         match self.penalty {
-            Some(p) => data + T::lit(p.loss_term(&mut self.layers)),
+            Some(p) => data + p.loss_term(|f| self.layers.visit_params(f)),
             None => data,
         }
     }
@@ -77,8 +77,13 @@ impl<T: Float> Network<T> {
     pub fn backward(&mut self) {
         self.layers.backward();
         if let Some(p) = self.penalty {
-            p.add_gradient(&mut self.layers);
+            p.apply_to_grads(|f| self.layers.visit_params(f));
         }
+    }
+
+    /// One optimizer step over every parameter (after [`Network::backward`]).
+    pub fn update(&mut self, optimizer: &mut dyn Optimizer<T>) {
+        dl_optim::step(optimizer, |f| self.layers.visit_params(f));
     }
 
     /// Visits every trainable parameter, in a stable order.

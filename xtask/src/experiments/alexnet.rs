@@ -74,7 +74,7 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
             .loss(&xb, Labels::Index(&labels), Mode::Train)
             .as_f64();
         small.backward();
-        opt.step(&mut small);
+        small.update(opt.as_mut());
         losses.push(loss);
     }
     out.notes.push(format!(

@@ -74,7 +74,7 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     for _ in 0..20 {
         net.loss(&xb, Labels::Index(&[0, 1, 2, 0, 1, 2]), Mode::Train);
         net.backward();
-        opt.step(&mut net);
+        net.update(opt.as_mut());
     }
     let mut spread = 0.0f64;
     net.visit_params(&mut |p| {
