@@ -48,7 +48,9 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
         "t10k-labels-idx1-ubyte",
     ] {
         let bytes: &[u8] = if f == "train-images-idx3-ubyte" {
-            &[0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3]
+            &[
+                0, 0, 8, 3, 0, 0, 0xea, 0x60, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3,
+            ]
         } else if f.contains("labels") {
             &[0, 0, 8, 1, 0, 0, 0, 1, 7]
         } else {
@@ -60,15 +62,43 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
     let data_dir = data_dir.to_str().unwrap();
 
     let cases: Vec<(Vec<&str>, Vec<&str>, i32)> = vec![
-        (vec!["reproduce", "no-such-thing"], vec!["unknown experiment", "no-such-thing", "gradient-vanishing"], 1),
+        (
+            vec!["reproduce", "no-such-thing"],
+            vec!["unknown experiment", "no-such-thing", "gradient-vanishing"],
+            1,
+        ),
         (vec!["reproduce"], vec!["experiment", "all"], 1),
-        (vec!["reproduce", "gradient-vanishing", "--threads", "0"], vec!["--threads", "at least 1"], 1),
-        (vec!["reproduce", "gradient-vanishing", "--threads", "two"], vec!["--threads", "two"], 2),
-        (vec!["reproduce", "gradient-vanishing", "--dataset", "svhn"], vec!["--dataset", "svhn", "fashion-mnist"], 1),
-        (vec!["reproduce", "gradient-vanishing", "--bogus"], vec!["--bogus"], 2),
+        (
+            vec!["reproduce", "gradient-vanishing", "--threads", "0"],
+            vec!["--threads", "at least 1"],
+            1,
+        ),
+        (
+            vec!["reproduce", "gradient-vanishing", "--threads", "two"],
+            vec!["--threads", "two"],
+            2,
+        ),
+        (
+            vec!["reproduce", "gradient-vanishing", "--dataset", "svhn"],
+            vec!["--dataset", "svhn", "fashion-mnist"],
+            1,
+        ),
+        (
+            vec!["reproduce", "gradient-vanishing", "--bogus"],
+            vec!["--bogus"],
+            2,
+        ),
         (vec!["frobnicate"], vec!["frobnicate"], 2),
         (
-            vec!["reproduce", "gradient-vanishing", "--quick", "--data-dir", data_dir, "--out", out_dir],
+            vec![
+                "reproduce",
+                "gradient-vanishing",
+                "--quick",
+                "--data-dir",
+                data_dir,
+                "--out",
+                out_dir,
+            ],
             vec!["train-images-idx3-ubyte"],
             1,
         ),

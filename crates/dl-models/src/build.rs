@@ -187,10 +187,7 @@ fn keras_cnn<T: Float>(c: &KerasCnnConfig, seed: u64) -> Sequential<T> {
     );
     s.push("relu3", Relu::<T>::new());
     if let Some((l1, l2)) = c.activity_penalty {
-        s.push(
-            "activity",
-            dl_optim::ActivityPenalty::<T>::new(l1, l2),
-        );
+        s.push("activity", dl_optim::ActivityPenalty::<T>::new(l1, l2));
     }
     if let Some(p) = c.dropout {
         s.push(

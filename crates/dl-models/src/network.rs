@@ -4,8 +4,8 @@ use dl_layers::{BufferMut, Labels, Mode, ParamMut};
 use dl_tensor::{Float, Tensor};
 
 use crate::config::{ModelConfig, PenaltyConfig};
-use dl_optim::{Optimizer, Penalty};
 use crate::sequential::Sequential;
+use dl_optim::{Optimizer, Penalty};
 
 /// A model of this crate, ready to train: built from a [`ModelConfig`], which a checkpoint
 /// stores so a file rebuilds its model without being told the architecture.
@@ -37,9 +37,7 @@ impl<T: Float> Network<T> {
     pub fn build(config: &ModelConfig, seed: u64) -> Self {
         let layers = crate::build::build_layers(config, seed);
         let penalty = match config {
-            ModelConfig::MultiLayerNet(c) => c
-                .weight_penalty
-                .map(|p: PenaltyConfig| p.penalty()),
+            ModelConfig::MultiLayerNet(c) => c.weight_penalty.map(|p: PenaltyConfig| p.penalty()),
             _ => None,
         };
         Network {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use dl_layers::{Labels, Mode};
 use dl_models::checkpoint::{self, CheckpointError};
-use dl_models::{MultiLayerNetConfig, ModelConfig, Network, OptimizerConfig};
+use dl_models::{ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig};
 use dl_tensor::{Tensor, rng_from_seed};
 
 fn mlp(batch_norm: bool) -> ModelConfig {
@@ -72,7 +72,10 @@ fn checkpoint_of_another_model_is_refused_by_name() {
     let err = checkpoint::load_into(&mut other, &path).unwrap_err();
     assert!(matches!(err, CheckpointError::ConfigMismatch { .. }));
     let text = message(err);
-    assert!(text.contains("bn.safetensors") && text.contains("another model"), "{text}");
+    assert!(
+        text.contains("bn.safetensors") && text.contains("another model"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -127,6 +130,9 @@ fn a_file_without_our_metadata_is_refused() {
     let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("foreign.safetensors"))
         .map(|_| ())
         .unwrap_err();
-    assert!(matches!(err, CheckpointError::MissingConfig { .. }), "{err:?}");
+    assert!(
+        matches!(err, CheckpointError::MissingConfig { .. }),
+        "{err:?}"
+    );
     assert!(message(err).contains("foreign.safetensors"));
 }

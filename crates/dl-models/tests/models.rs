@@ -138,7 +138,11 @@ fn whole_network_gradient_matches_finite_differences() {
             nudge(&mut net, slot, i, h);
             numeric[i] = (plus - minus) / (2.0 * h);
         }
-        let diff: f64 = grad.iter().zip(&numeric).map(|(a, b)| (a - b).powi(2)).sum();
+        let diff: f64 = grad
+            .iter()
+            .zip(&numeric)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
         let norm: f64 = grad.iter().chain(&numeric).map(|a| a * a).sum();
         let (diff, norm) = (diff.sqrt(), norm.sqrt());
         // The bias of an Affine followed by BatchNorm has a true gradient of exactly zero (the
@@ -150,7 +154,10 @@ fn whole_network_gradient_matches_finite_differences() {
         }
     }
     assert!(analytic.len() == 3 * 2 + 2 * 2, "{} slots", analytic.len());
-    assert!(worst > 0.0 && worst <= 1e-6, "worst relative error {worst:e}");
+    assert!(
+        worst > 0.0 && worst <= 1e-6,
+        "worst relative error {worst:e}"
+    );
 }
 
 #[test]
