@@ -21,18 +21,64 @@ pub struct Context {
     pub as_notebook: bool,
     /// `deep-conv-net`: train on all 60,000 images.
     pub full: bool,
+    /// Iterations (or epochs) per run, replacing the experiment's schedule.
+    pub iterations: Option<usize>,
+    /// A learning rate for every run, replacing the experiment's.
+    pub learning_rate: Option<f64>,
     /// Draw progress bars (a terminal) or print plain lines.
     pub interactive: bool,
 }
 
 impl Context {
-    /// Scales an iteration count down in quick mode.
-    pub fn iterations(&self, full: usize) -> usize {
-        if self.quick {
+    /// The iterations of a run whose full schedule is `full`: `--iterations` if given, else
+    /// `full`, scaled down in quick mode.
+    pub fn iterations_for(&self, full: usize) -> usize {
+        if let Some(n) = self.iterations {
+            n
+        } else if self.quick {
             (full / 10).max(20)
         } else {
             full
         }
+    }
+
+    /// The epochs of a run whose full schedule is `full`: `--iterations` if given, else `full`
+    /// (2 in quick mode).
+    pub fn epochs_for(&self, full: usize) -> usize {
+        match self.iterations {
+            Some(n) => n,
+            None if self.quick => full.min(2),
+            None => full,
+        }
+    }
+
+    /// The optimizer of a run: the experiment's, with `--learning-rate` if given.
+    pub fn optimizer(&self, declared: dl_models::OptimizerConfig) -> dl_models::OptimizerConfig {
+        match self.learning_rate {
+            Some(lr) => declared.with_lr(lr),
+            None => declared,
+        }
+    }
+
+    /// The flags that changed the schedule (` --quick --iterations 30`), for reports.
+    pub fn schedule_flags(&self) -> String {
+        let mut flags = String::new();
+        if self.quick {
+            flags.push_str(" --quick");
+        }
+        if self.full {
+            flags.push_str(" --full");
+        }
+        if let Some(n) = self.iterations {
+            flags.push_str(&format!(" --iterations {n}"));
+        }
+        if let Some(lr) = self.learning_rate {
+            flags.push_str(&format!(" --learning-rate {lr}"));
+        }
+        if self.as_notebook {
+            flags.push_str(" --as-notebook");
+        }
+        flags
     }
 
     /// Scales a sample count down in quick mode.

@@ -64,11 +64,15 @@ impl LineChart {
             self.draw(&root).map_err(|e| fail(&svg, e))?;
             root.present().map_err(|e| fail(&svg, e.to_string()))?;
         }
+        let (width, height) = (800, 500);
+        let mut rgb = vec![0u8; width as usize * height as usize * 3];
         {
-            let root = BitMapBackend::new(&png, (800, 500)).into_drawing_area();
+            let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
             self.draw(&root).map_err(|e| fail(&png, e))?;
             root.present().map_err(|e| fail(&png, e.to_string()))?;
         }
+        std::fs::write(&png, crate::png::encode_rgb(width, height, &rgb))
+            .map_err(|e| fail(&png, e.to_string()))?;
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::XtaskError;
-use crate::output::ensure_dir;
+use crate::output::{ensure_dir, write_atomic};
 use crate::results::{CheckResult, Outcome};
 use crate::spec::{Experiment, Kind};
 use crate::{data, experiments, report, train, write};
@@ -64,7 +64,7 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
         let dir = ctx.out_dir.join(experiment.name);
         ensure_dir(&dir)?;
         let started = Instant::now();
-        let mut outcome = run(ctx, experiment)?;
+        let mut outcome = run(ctx, experiment, &dir)?;
         let epochs = matches!(experiment.kind, Kind::Epochs(_));
         write::write_outcome(
             ctx,
@@ -84,7 +84,15 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     Ok(())
 }
 
-fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
+/// Runs one experiment; after each run, `curves.csv` in `dir` is rewritten with the runs done so
+/// far, so a long experiment that is stopped keeps what it finished.
+fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, XtaskError> {
+    let save_progress = |outcome: &Outcome| {
+        write_atomic(
+            &dir.join("curves.csv"),
+            write::curves_csv(outcome).as_bytes(),
+        )
+    };
     match &experiment.kind {
         Kind::Iterations(spec) => {
             let data = data::load_iter_data(ctx, &spec.data)?;
@@ -100,6 +108,7 @@ fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
                     &data,
                     i,
                 )?);
+                save_progress(&outcome)?;
             }
             outcome.checks = spec
                 .checks
@@ -120,6 +129,7 @@ fn run(ctx: &Context, experiment: &Experiment) -> Result<Outcome, XtaskError> {
                 outcome
                     .runs
                     .push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);
+                save_progress(&outcome)?;
             }
             outcome.checks = spec
                 .checks

@@ -46,10 +46,10 @@ pub fn run_iterations(
     let started = Instant::now();
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
     let mut net = Network::<f32>::build(&run.model, seed);
-    let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
+    let mut optimizer = ctx.optimizer(run.optimizer).build::<f32>(ctx.as_notebook);
     let penalty = run.penalty;
     let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
-    let iterations = ctx.iterations(spec.iterations);
+    let iterations = ctx.iterations_for(spec.iterations);
     let mut progress = Progress::new(&run.label, iterations, ctx.interactive);
     let mut curve = Vec::new();
     for it in 0..iterations {
@@ -139,9 +139,9 @@ pub fn run_epochs(
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
     let model = fit_model_to_data(&run.model, &data.train);
     let mut net = Network::<f32>::build(&model, seed);
-    let mut optimizer = run.optimizer.build::<f32>(ctx.as_notebook);
+    let mut optimizer = ctx.optimizer(run.optimizer).build::<f32>(ctx.as_notebook);
     let mut rng = dl_tensor::rng_from_seed(seed ^ 0x5eed);
-    let epochs = if ctx.quick { 2 } else { spec.epochs };
+    let epochs = ctx.epochs_for(spec.epochs);
     let batches_per_epoch = data.train.len().div_ceil(spec.batch_size);
     let mut progress = Progress::new(&run.label, epochs * batches_per_epoch, ctx.interactive);
     let mut curve = Vec::new();

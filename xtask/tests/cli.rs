@@ -113,3 +113,104 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
         }
     }
 }
+
+/// An IDX file: magic `00 00 08 <rank>` (u8 elements), big-endian dimensions, then `data`.
+fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 8, dims.len() as u8];
+    for d in dims {
+        bytes.extend_from_slice(&d.to_be_bytes());
+    }
+    bytes.extend_from_slice(data);
+    bytes
+}
+
+/// Each kind of bad data file, put in place of one file of an otherwise valid tiny MNIST, gets
+/// an error naming that file and the fault, through the command a user runs.
+#[test]
+fn every_kind_of_bad_data_file_is_named_with_its_fault() {
+    let image = [7u8; 28 * 28];
+    let valid = [
+        (
+            "train-images-idx3-ubyte",
+            idx_u8(&[2, 28, 28], &image.repeat(2)),
+        ),
+        ("train-labels-idx1-ubyte", idx_u8(&[2], &[3, 4])),
+        ("t10k-images-idx3-ubyte", idx_u8(&[1, 28, 28], &image)),
+        ("t10k-labels-idx1-ubyte", idx_u8(&[1], &[5])),
+    ];
+    let images = "train-images-idx3-ubyte";
+    let labels = "train-labels-idx1-ubyte";
+    let max = u32::MAX;
+    let cases: Vec<(&str, &str, Vec<u8>, &str)> = vec![
+        ("empty file", images, vec![], "empty"),
+        (
+            "truncated header",
+            images,
+            vec![0, 0, 8, 3, 0, 0],
+            "truncated",
+        ),
+        (
+            "truncated data",
+            images,
+            idx_u8(&[2, 28, 28], &image),
+            "truncated",
+        ),
+        (
+            "wrong magic",
+            images,
+            vec![1, 2, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28],
+            "magic",
+        ),
+        (
+            "dimensions overflow",
+            images,
+            idx_u8(&[max, max, max], &[]),
+            "overflow",
+        ),
+        (
+            "dimensions exceed the file",
+            images,
+            idx_u8(&[2, 28, 28], &[1, 2, 3]),
+            "truncated",
+        ),
+        (
+            "label out of range",
+            labels,
+            idx_u8(&[2], &[3, 12]),
+            "label 12",
+        ),
+        ("counts differ", labels, idx_u8(&[3], &[1, 2, 3]), "labels"),
+        (
+            "corrupt gzip",
+            labels,
+            vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef],
+            "gzip",
+        ),
+    ];
+    for (what, broken, bytes, fault) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let mnist = dir.path().join("mnist");
+        std::fs::create_dir_all(&mnist).unwrap();
+        for (name, content) in &valid {
+            let content = if *name == broken { &bytes } else { content };
+            std::fs::write(mnist.join(name), content).unwrap();
+        }
+        let out = xtask(&[
+            "reproduce",
+            "gradient-vanishing",
+            "--quick",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {err}");
+        assert!(!err.contains("panicked"), "{what} panicked: {err}");
+        assert!(
+            err.contains(broken),
+            "{what}: `{broken}` missing from: {err}"
+        );
+        assert!(err.contains(fault), "{what}: `{fault}` missing from: {err}");
+    }
+}

@@ -42,13 +42,26 @@ pub enum CheckpointError {
         /// The file.
         path: PathBuf,
     },
-    /// The configuration metadata does not parse.
-    #[error("{path}: model configuration does not parse: {reason}")]
+    /// The configuration metadata does not parse, or describes a model that cannot be built.
+    #[error("{path}: invalid model configuration: {reason}")]
     BadConfig {
         /// The file.
         path: PathBuf,
-        /// The parse error.
+        /// The parse error or what is wrong.
         reason: String,
+    },
+    /// The configuration describes a model larger than the file could hold: refused before
+    /// anything is allocated.
+    #[error(
+        "{path}: its model configuration needs at least {needed} values but the file can hold at most {available}"
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Values the configuration needs (`u64::MAX` if the count overflows).
+        needed: u64,
+        /// Values the file's bytes could hold.
+        available: u64,
     },
     /// The file holds another model than the one it is loaded into.
     #[error("{path}: checkpoint of another model: the file holds {found}, expected {expected}")]
@@ -216,6 +229,26 @@ pub fn load<T: Float>(path: &Path) -> Result<Network<T>, CheckpointError> {
 /// Loads a network from checkpoint bytes (`path` only names the source in errors).
 pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Network<T>, CheckpointError> {
     let config = read_config(bytes, path)?;
+    config
+        .validate()
+        .map_err(|reason| CheckpointError::BadConfig {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+    // Refuse a configuration larger than the file before building (and allocating) it. Every
+    // value a checkpoint stores takes at least 4 bytes (F32); a file of the other float type
+    // passes here and gets its dtype error below.
+    let available = (bytes.len() / 4) as u64;
+    match config.min_stored_values() {
+        Some(needed) if needed <= available => {}
+        needed => {
+            return Err(CheckpointError::TooLarge {
+                path: path.to_path_buf(),
+                needed: needed.unwrap_or(u64::MAX),
+                available,
+            });
+        }
+    }
     let mut net = Network::build(&config, 0);
     load_weights(&mut net, bytes, path)?;
     Ok(net)

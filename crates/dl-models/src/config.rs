@@ -113,17 +113,33 @@ impl OptimizerConfig {
             OptimizerConfig::AdaGrad { lr } if as_notebook => OptimizerKind::adagrad_notebook(lr),
             OptimizerConfig::AdaGrad { lr } => OptimizerKind::adagrad(lr),
             OptimizerConfig::RmsProp { lr, rho } => OptimizerKind::RmsProp { lr, rho },
-            OptimizerConfig::Adam { lr, beta1, beta2 } => match OptimizerKind::adam(lr) {
-                OptimizerKind::Adam { eps, epsilon, .. } => OptimizerKind::Adam {
-                    lr,
-                    beta1,
-                    beta2,
-                    eps,
-                    epsilon,
-                },
-                other => other,
-            },
+            OptimizerConfig::Adam { lr, beta1, beta2 } => {
+                OptimizerKind::adam_with_betas(lr, beta1, beta2)
+            }
         }
+    }
+
+    /// The learning rate.
+    pub fn lr(&self) -> f64 {
+        match *self {
+            OptimizerConfig::Sgd { lr }
+            | OptimizerConfig::Momentum { lr, .. }
+            | OptimizerConfig::AdaGrad { lr }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adam { lr, .. } => lr,
+        }
+    }
+
+    /// The same optimizer with another learning rate.
+    pub fn with_lr(mut self, new_lr: f64) -> Self {
+        match &mut self {
+            OptimizerConfig::Sgd { lr }
+            | OptimizerConfig::Momentum { lr, .. }
+            | OptimizerConfig::AdaGrad { lr }
+            | OptimizerConfig::RmsProp { lr, .. }
+            | OptimizerConfig::Adam { lr, .. } => *lr = new_lr,
+        }
+        self
     }
 
     /// A fresh optimizer (see [`OptimizerConfig::kind`]).

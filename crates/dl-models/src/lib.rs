@@ -14,6 +14,7 @@ mod config;
 mod mlp;
 mod network;
 mod sequential;
+mod validate;
 
 pub use checkpoint::CheckpointError;
 pub use config::{

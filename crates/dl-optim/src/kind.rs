@@ -94,10 +94,15 @@ impl OptimizerKind {
 
     /// Adam with β1 0.9, β2 0.999, ε 1e-7 in the course's form (identical to Keras's).
     pub fn adam(lr: f64) -> Self {
+        Self::adam_with_betas(lr, 0.9, 0.999)
+    }
+
+    /// Adam with the given β1 and β2, and the notes' ε (1e-7, added to `√v̂`).
+    pub fn adam_with_betas(lr: f64, beta1: f64, beta2: f64) -> Self {
         OptimizerKind::Adam {
             lr,
-            beta1: 0.9,
-            beta2: 0.999,
+            beta1,
+            beta2,
             eps: 1e-7,
             epsilon: AdamEpsilon::Hat,
         }

@@ -1,12 +1,16 @@
 //! The thread count the library's parallel kernels use, and a small task runner over it.
 //!
 //! Results never depend on the thread count: work is split over outputs, never over a reduction.
+//! The runner keeps its worker threads for the life of the process and hands them work through
+//! a mutex and condition variables, so after the workers have started a parallel call allocates
+//! nothing.
 
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use std::thread;
 
 static THREADS: AtomicUsize = AtomicUsize::new(0);
-static POOL: RwLock<Option<(usize, Arc<rayon::ThreadPool>)>> = RwLock::new(None);
 
 /// The number of threads parallel kernels use.
 ///
@@ -32,65 +36,209 @@ fn default_threads() -> usize {
         .ok()
         .and_then(|s| s.parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-}
-
-/// The worker pool, with at least `workers` threads (rebuilt only to grow).
-fn pool(workers: usize) -> Arc<rayon::ThreadPool> {
-    if let Some((n, pool)) = POOL.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-        if *n >= workers {
-            return Arc::clone(pool);
-        }
-    }
-    let mut slot = POOL.write().unwrap_or_else(|e| e.into_inner());
-    if let Some((n, pool)) = slot.as_ref() {
-        if *n >= workers {
-            return Arc::clone(pool);
-        }
-    }
-    let pool = Arc::new(
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .thread_name(|i| format!("dl-tensor-{i}"))
-            .build()
-            .expect("failed to start the dl-tensor thread pool"),
-    );
-    *slot = Some((workers, Arc::clone(&pool)));
-    pool
+        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// Runs `task(i)` for every `i` in `0..n_tasks`, spread over up to [`num_threads`] threads.
 ///
-/// Runs inline when one thread is configured or there is only one task.
+/// Runs inline when one thread is configured, there is only one task, the call is nested in
+/// another parallel call, or another thread is using the workers.
 pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
     for_each_task_with(num_threads(), n_tasks, task);
 }
 
-/// [`for_each_task`] over up to `threads` threads: the calling thread runs its share of the
-/// tasks itself while up to `threads − 1` pool workers run the rest.
+/// [`for_each_task`] over up to `threads` threads: the calling thread runs share 0 while the
+/// workers run shares `1..threads`; share `t` holds tasks `t, t + threads, t + 2·threads, …`.
 pub(crate) fn for_each_task_with(
     threads: usize,
     n_tasks: usize,
     task: impl Fn(usize) + Sync + Send,
 ) {
-    let threads = threads.min(n_tasks);
-    if threads <= 1 {
-        (0..n_tasks).for_each(task);
-        return;
-    }
-    let run = |t: usize| {
+    let threads = threads.clamp(1, n_tasks.max(1));
+    let share = |t: usize| {
         let mut i = t;
         while i < n_tasks {
             task(i);
             i += threads;
         }
     };
-    let pool = pool(threads - 1);
-    pool.in_place_scope(|scope| {
-        let run = &run;
-        for t in 1..threads {
-            scope.spawn(move |_| run(t));
+    if threads == 1 || IN_TASK.with(|f| f.get()) {
+        (0..threads).for_each(share);
+        return;
+    }
+    let mut crew = match CREW.try_lock() {
+        Ok(crew) => crew,
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+        Err(TryLockError::WouldBlock) => {
+            (0..threads).for_each(share);
+            return;
         }
-        run(0);
-    });
+    };
+    while crew.len() < threads - 1 {
+        let index = crew.len();
+        crew.push(Worker::spawn(index));
+    }
+    let share: &(dyn Fn(usize) + Sync) = &share;
+    // SAFETY: workers use the reference only between `start` and the matching `wait` below,
+    // which returns only after the worker has finished with it, also when it panicked.
+    let share: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(share) };
+    for (w, worker) in crew.iter().take(threads - 1).enumerate() {
+        worker.start(Job {
+            share,
+            index: w + 1,
+        });
+    }
+    IN_TASK.with(|f| f.set(true));
+    let own = catch_unwind(AssertUnwindSafe(|| share(0)));
+    IN_TASK.with(|f| f.set(false));
+    let mut worker_panic = None;
+    for worker in crew.iter().take(threads - 1) {
+        if let Err(payload) = worker.wait() {
+            worker_panic.get_or_insert(payload);
+        }
+    }
+    drop(crew);
+    if let Err(payload) = own {
+        resume_unwind(payload);
+    }
+    if let Some(payload) = worker_panic {
+        resume_unwind(payload);
+    }
+}
+
+/// The worker threads, started on first use (and when more are needed) and kept for the life
+/// of the process. Held by the thread whose call they serve.
+static CREW: Mutex<Vec<&'static Worker>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// Set while this thread runs a share, so nested parallel calls run inline.
+    static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// One share of a parallel call, handed to a worker.
+#[derive(Clone, Copy)]
+struct Job {
+    share: &'static (dyn Fn(usize) + Sync),
+    index: usize,
+}
+
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// What a worker is doing.
+enum State {
+    Idle,
+    Assigned(Job),
+    Done(Result<(), Panic>),
+}
+
+/// A worker thread's mailbox.
+struct Worker {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Worker {
+    /// Starts worker thread number `index`.
+    fn spawn(index: usize) -> &'static Worker {
+        let worker: &'static Worker = Box::leak(Box::new(Worker {
+            state: Mutex::new(State::Idle),
+            changed: Condvar::new(),
+        }));
+        thread::Builder::new()
+            .name(format!("dl-tensor-{index}"))
+            .spawn(move || worker.serve())
+            .expect("failed to start a dl-tensor worker thread");
+        worker
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn start(&self, job: Job) {
+        *self.lock() = State::Assigned(job);
+        self.changed.notify_all();
+    }
+
+    fn wait(&self) -> Result<(), Panic> {
+        let mut state = self.lock();
+        loop {
+            match std::mem::replace(&mut *state, State::Idle) {
+                State::Done(result) => return result,
+                other => *state = other,
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// The worker thread's loop: wait for a job, run it, report.
+    fn serve(&self) {
+        IN_TASK.with(|f| f.set(true));
+        let mut state = self.lock();
+        loop {
+            if let State::Assigned(job) = *state {
+                drop(state);
+                let result = catch_unwind(AssertUnwindSafe(|| (job.share)(job.index)));
+                state = self.lock();
+                *state = State::Done(result);
+                self.changed.notify_all();
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::for_each_task_with;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// How many times each of `n` tasks ran on `threads` threads.
+    fn counts(threads: usize, n: usize) -> Vec<usize> {
+        let hits: Vec<AtomicUsize> = (0..n).map(|_| AtomicUsize::new(0)).collect();
+        for_each_task_with(threads, n, |i| {
+            hits[i].fetch_add(1, Ordering::Relaxed);
+        });
+        hits.iter().map(|h| h.load(Ordering::Relaxed)).collect()
+    }
+
+    #[test]
+    fn every_task_runs_once_whatever_the_thread_count() {
+        for threads in [0, 1, 2, 3, 5, 8] {
+            for n in [0, 1, 2, 7, 64] {
+                assert_eq!(
+                    counts(threads, n),
+                    vec![1; n],
+                    "{threads} threads, {n} tasks"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn callers_on_several_threads_share_the_workers() {
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        assert_eq!(counts(2, 9), vec![1; 9]);
+                    }
+                });
+            }
+        });
+    }
+
+    #[test]
+    fn a_panicking_task_reaches_the_caller_and_the_workers_recover() {
+        let caught = std::panic::catch_unwind(|| {
+            for_each_task_with(2, 4, |i| {
+                if i == 3 {
+                    panic!("task 3 failed");
+                }
+            })
+        });
+        let payload = caught.expect_err("the panic propagates");
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"task 3 failed"));
+        assert_eq!(counts(2, 6), vec![1; 6]);
+    }
 }

@@ -1,0 +1,141 @@
+//! Max and average pooling: equality with naive pooling, gradient checks; global pools.
+
+use crate::common::{TOL, assert_close, distinct, randn, rng};
+use dl_layers::gradcheck::check_layer;
+use dl_layers::{GlobalAvgPool, GlobalMaxPool, Layer, Mode, Pooling};
+use dl_tensor::Tensor;
+
+/// Pools each window with `reduce` (zero padding, as the course).
+fn naive_pool(
+    x: &Tensor<f64>,
+    ph: usize,
+    pw: usize,
+    s: usize,
+    p: usize,
+    reduce: fn(&[f64]) -> f64,
+) -> Tensor<f64> {
+    let (n, c, h, w) = (x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3]);
+    let oh = (h + 2 * p - ph) / s + 1;
+    let ow = (w + 2 * p - pw) / s + 1;
+    Tensor::from_fn([n, c, oh, ow], |i| {
+        let mut window = Vec::new();
+        for ky in 0..ph {
+            for kx in 0..pw {
+                let y = (i[2] * s + ky) as isize - p as isize;
+                let xx = (i[3] * s + kx) as isize - p as isize;
+                let inside = y >= 0 && xx >= 0 && (y as usize) < h && (xx as usize) < w;
+                window.push(if inside {
+                    x.at(&[i[0], i[1], y as usize, xx as usize])
+                } else {
+                    0.0
+                });
+            }
+        }
+        reduce(&window)
+    })
+}
+
+fn max_of(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
+fn mean_of(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+/// (input shape, window h, window w, stride, pad)
+const CASES: &[([usize; 4], usize, usize, usize, usize)] = &[
+    ([2, 3, 4, 4], 2, 2, 2, 0),
+    ([2, 2, 7, 7], 3, 3, 2, 0),
+    ([1, 2, 5, 6], 2, 3, 1, 0),
+    ([2, 1, 5, 5], 3, 3, 2, 1),
+];
+
+#[test]
+fn max_pool_equals_naive() {
+    for (k, &(shape, ph, pw, s, p)) in CASES.iter().enumerate() {
+        let x = randn(&shape, &mut rng(k as u64));
+        let y = Pooling::max(ph, pw, s, p).forward(&x, Mode::Train);
+        assert_close(&y, &naive_pool(&x, ph, pw, s, p, max_of), 0.0);
+    }
+}
+
+#[test]
+fn avg_pool_equals_naive() {
+    for (k, &(shape, ph, pw, s, p)) in CASES.iter().enumerate() {
+        let x = randn(&shape, &mut rng(10 + k as u64));
+        let y = Pooling::avg(ph, pw, s, p).forward(&x, Mode::Train);
+        assert_close(&y, &naive_pool(&x, ph, pw, s, p, mean_of), 1e-15);
+    }
+}
+
+#[test]
+fn max_pool_routes_gradient_to_the_maximum() {
+    let x = Tensor::from_vec(vec![1.0, 5.0, 2.0, 3.0], [1, 1, 2, 2]);
+    let mut pool = Pooling::max(2, 2, 2, 0);
+    pool.forward(&x, Mode::Train);
+    let dx = pool.backward(&Tensor::full([1, 1, 1, 1], 9.0));
+    assert_eq!(dx.to_vec(), vec![0.0, 9.0, 0.0, 0.0]);
+}
+
+#[test]
+fn gradcheck_max_pool_distinct_values() {
+    // Distinct values: no ties, and the argmax does not move under a 1e-5 step.
+    for (k, &(shape, ph, pw, s, p)) in CASES.iter().enumerate().filter(|(_, c)| c.4 == 0) {
+        let x = distinct(&shape, &mut rng(20 + k as u64));
+        let mut pool = Pooling::max(ph, pw, s, p);
+        check_layer(&mut pool, &x, Mode::Train, 30 + k as u64).assert_below(TOL);
+    }
+}
+
+#[test]
+fn gradcheck_max_pool_with_padding() {
+    // With zero padding the maximum may be a padded zero: keep the values away from 0 (distinct
+    // in ±[0.5, 2.5]) so no real pixel ties with the padding.
+    let mut r = rng(40);
+    let x = distinct(&[2, 2, 5, 5], &mut r).map(|v| v + 0.5 * v.signum());
+    let mut pool = Pooling::max(3, 3, 2, 1);
+    check_layer(&mut pool, &x, Mode::Train, 41).assert_below(TOL);
+}
+
+#[test]
+fn gradcheck_avg_pool() {
+    for (k, &(shape, ph, pw, s, p)) in CASES.iter().enumerate() {
+        let x = randn(&shape, &mut rng(50 + k as u64));
+        let mut pool = Pooling::avg(ph, pw, s, p);
+        check_layer(&mut pool, &x, Mode::Train, 60 + k as u64).assert_below(TOL);
+    }
+}
+
+#[test]
+fn pooling_describes_itself() {
+    assert_eq!(
+        Layer::<f32>::describe(&Pooling::<f32>::max(2, 2, 2, 0)),
+        "MaxPool(2×2, stride 2, pad 0)"
+    );
+    assert_eq!(
+        Layer::<f32>::describe(&Pooling::<f32>::avg(3, 3, 2, 1)),
+        "AvgPool(3×3, stride 2, pad 1)"
+    );
+}
+
+#[test]
+fn global_pools_values() {
+    let x = Tensor::from_fn([2, 3, 2, 2], |i| {
+        (i[0] * 100 + i[1] * 10 + i[2] * 2 + i[3]) as f64
+    });
+    let avg = GlobalAvgPool::new().forward(&x, Mode::Eval);
+    let max = GlobalMaxPool::new().forward(&x, Mode::Eval);
+    // Each (n, c) plane holds base + {0, 1, 2, 3}: mean base + 1.5, max base + 3.
+    let base = Tensor::from_fn([2, 3], |i| (i[0] * 100 + i[1] * 10) as f64);
+    assert_close(&avg, &base.add_scalar(1.5), 1e-12);
+    assert_close(&max, &base.add_scalar(3.0), 0.0);
+}
+
+#[test]
+fn gradcheck_global_pools() {
+    let x = randn(&[2, 3, 4, 5], &mut rng(70));
+    check_layer(&mut GlobalAvgPool::new(), &x, Mode::Train, 71).assert_below(TOL);
+    let x = distinct(&[2, 3, 4, 5], &mut rng(72));
+    check_layer(&mut GlobalMaxPool::new(), &x, Mode::Train, 73).assert_below(TOL);
+}

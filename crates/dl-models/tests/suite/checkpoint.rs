@@ -1,0 +1,166 @@
+//! Checkpoints: a round trip restores every parameter and buffer exactly, and each kind of bad
+//! file gets an error that names the file and what was expected.
+
+use std::path::Path;
+
+use dl_layers::{Labels, Mode};
+use dl_models::checkpoint::{self, CheckpointError};
+use dl_models::{ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig};
+use dl_tensor::{Tensor, rng_from_seed};
+
+fn mlp(batch_norm: bool) -> ModelConfig {
+    ModelConfig::MultiLayerNet(MultiLayerNetConfig::new(12, &[8, 6], 4).batch_norm(batch_norm))
+}
+
+/// A network trained for a few steps, so parameters and BatchNorm's running statistics are
+/// no longer their initial values.
+fn trained(config: &ModelConfig) -> Network<f32> {
+    let mut net = Network::<f32>::build(config, 1);
+    let x = Tensor::randn([10, 12], 1.0, &mut rng_from_seed(2));
+    let labels = [0usize, 1, 2, 3, 0, 1, 2, 3, 0, 1];
+    let mut opt = OptimizerConfig::adam(0.05).build::<f32>(false);
+    for _ in 0..5 {
+        net.loss(&x, Labels::Index(&labels), Mode::Train);
+        net.backward();
+        net.update(opt.as_mut());
+    }
+    net
+}
+
+fn everything(net: &mut Network<f32>) -> Vec<(String, Vec<f32>)> {
+    let mut out = Vec::new();
+    net.visit_params(&mut |p| out.push((p.full_name(), p.value.to_vec())));
+    net.visit_buffers(&mut |b| out.push((format!("{}.{}", b.layer, b.name), b.value.to_vec())));
+    out
+}
+
+#[test]
+fn round_trip_restores_parameters_buffers_and_predictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.safetensors");
+    let mut net = trained(&mlp(true));
+    checkpoint::save(&mut net, &path).unwrap();
+
+    let mut loaded = checkpoint::load::<f32>(&path).unwrap();
+    assert_eq!(loaded.config(), net.config());
+    let saved = everything(&mut net);
+    assert!(saved.iter().any(|(n, _)| n.ends_with("running_mean")));
+    assert_eq!(everything(&mut loaded), saved);
+
+    let x = Tensor::randn([5, 12], 1.0, &mut rng_from_seed(9));
+    assert_eq!(loaded.forward(&x, Mode::Eval), net.forward(&x, Mode::Eval));
+
+    // load_into a freshly built network of the same configuration.
+    let mut fresh = Network::<f32>::build(&mlp(true), 77);
+    assert_ne!(everything(&mut fresh), saved);
+    checkpoint::load_into(&mut fresh, &path).unwrap();
+    assert_eq!(everything(&mut fresh), saved);
+    // No temporary file is left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+fn message(err: CheckpointError) -> String {
+    err.to_string()
+}
+
+#[test]
+fn checkpoint_of_another_model_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bn.safetensors");
+    checkpoint::save(&mut trained(&mlp(true)), &path).unwrap();
+    let mut other = Network::<f32>::build(&mlp(false), 0);
+    let err = checkpoint::load_into(&mut other, &path).unwrap_err();
+    assert!(matches!(err, CheckpointError::ConfigMismatch { .. }));
+    let text = message(err);
+    assert!(
+        text.contains("bn.safetensors") && text.contains("another model"),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let err = checkpoint::load::<f32>(Path::new("/no/such/dir/net.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, CheckpointError::Io { .. }));
+    assert!(message(err).contains("/no/such/dir/net.safetensors"));
+}
+
+#[test]
+fn corrupt_and_truncated_files_are_format_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.safetensors");
+    checkpoint::save(&mut trained(&mlp(false)), &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+
+    for (what, data) in [
+        ("empty", Vec::new()),
+        ("text", b"hello, world".to_vec()),
+        ("truncated", bytes[..bytes.len() - 10].to_vec()),
+    ] {
+        let err = checkpoint::from_bytes::<f32>(&data, &path)
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            matches!(err, CheckpointError::Format { .. }),
+            "{what}: {err:?}"
+        );
+        assert!(message(err).contains("net.safetensors"), "{what}");
+    }
+}
+
+#[test]
+fn wrong_element_type_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f32.safetensors");
+    checkpoint::save(&mut trained(&mlp(false)), &path).unwrap();
+    let err = checkpoint::load::<f64>(&path).map(|_| ()).unwrap_err();
+    assert!(matches!(err, CheckpointError::Dtype { .. }), "{err:?}");
+    let text = message(err);
+    assert!(text.contains("F32") && text.contains("F64"), "{text}");
+}
+
+#[test]
+fn a_file_without_our_metadata_is_refused() {
+    let data: Vec<u8> = vec![0; 16];
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    let bytes = safetensors::serialize(vec![("w", view)], None).unwrap();
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("foreign.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::MissingConfig { .. }),
+        "{err:?}"
+    );
+    assert!(message(err).contains("foreign.safetensors"));
+}
+
+/// A checkpoint-shaped file whose metadata holds `config` (as JSON) and one small tensor.
+fn with_config(config: &str) -> Vec<u8> {
+    let data: Vec<u8> = vec![0; 16];
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    let meta =
+        std::collections::HashMap::from([(checkpoint::CONFIG_KEY.to_string(), config.to_string())]);
+    safetensors::serialize(vec![("w", view)], Some(meta)).unwrap()
+}
+
+#[test]
+fn a_configuration_larger_than_the_file_is_refused_before_building() {
+    // 10^6 × 10^6 weights announced by a 100-byte file: refused without allocating them.
+    let huge = r#"{"model":"multi_layer_net","input_size":1000000,"hidden_sizes":[1000000],"output_size":10,"activation":"relu","init":"he","batch_norm":false,"dropout":null,"weight_penalty":null}"#;
+    let err = checkpoint::from_bytes::<f32>(&with_config(huge), Path::new("huge.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, CheckpointError::TooLarge { .. }), "{err:?}");
+    assert!(message(err).contains("huge.safetensors"));
+
+    let zero = huge.replace("[1000000]", "[0]");
+    let err = checkpoint::from_bytes::<f32>(&with_config(&zero), Path::new("zero.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, CheckpointError::BadConfig { .. }), "{err:?}");
+    assert!(message(err).contains("hidden_sizes[0]"));
+}

@@ -1,0 +1,6 @@
+//! Integration tests of `dl_models`, gathered in one test binary so the crate and its
+//! dependencies are linked once rather than once per file.
+
+mod checkpoint;
+mod fuzz_corpus;
+mod models;

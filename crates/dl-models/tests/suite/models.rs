@@ -1,0 +1,239 @@
+//! Every model's parameter count and stage shapes (against the notes and torchvision), a
+//! whole-network gradient check, and training that reduces the loss.
+
+use dl_layers::{Labels, Mode};
+use dl_models::{
+    Activation, KerasCnnConfig, ModelConfig, MultiLayerNetConfig, Network, NormKind,
+    OptimizerConfig, PenaltyConfig, WeightInit,
+};
+use dl_tensor::{Tensor, rng_from_seed};
+
+fn keras(norm: Option<NormKind>) -> ModelConfig {
+    ModelConfig::KerasCnn(KerasCnnConfig {
+        in_channels: 3,
+        image_size: 32,
+        classes: 10,
+        activity_penalty: None,
+        dropout: Some(0.5),
+        norm,
+    })
+}
+
+#[test]
+fn parameter_counts_match_the_notes_and_torchvision() {
+    let cases: Vec<(ModelConfig, usize)> = vec![
+        (ModelConfig::SimpleConvNet, 433_890),
+        (ModelConfig::DoubleConvNet, 75_430),
+        (ModelConfig::DeepConvNet, 123_552),
+        (
+            ModelConfig::MultiLayerNet(MultiLayerNetConfig::new(784, &[100; 5], 10)),
+            784 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 10 + 10,
+        ),
+        (keras(None), 3_702_186),
+        // BatchNorm adds γ and β per channel (its running statistics are buffers).
+        (keras(Some(NormKind::BatchNorm)), 3_702_186 + 64),
+    ];
+    for (config, expected) in cases {
+        let mut net = Network::<f32>::build(&config, 0);
+        assert_eq!(net.param_count(), expected, "{config:?}");
+    }
+}
+
+#[test]
+fn alexnet_has_torchvisions_61_100_840_parameters() {
+    let config = ModelConfig::AlexNet {
+        classes: 1000,
+        in_channels: 3,
+    };
+    let mut net = Network::<f32>::build(&config, 0);
+    assert_eq!(net.param_count(), 61_100_840);
+}
+
+fn stage_shapes(config: &ModelConfig, input: [usize; 4]) -> Vec<(String, Vec<usize>)> {
+    let mut net = Network::<f32>::build(config, 0);
+    let x = Tensor::randn(input, 1.0, &mut rng_from_seed(3));
+    net.trace_shapes(&x)
+        .into_iter()
+        .map(|(name, _, shape)| (name, shape))
+        .collect()
+}
+
+/// The output shape of the layer called `name`.
+fn shape_of(shapes: &[(String, Vec<usize>)], name: &str) -> Vec<usize> {
+    shapes
+        .iter()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no layer {name} in {shapes:?}"))
+        .1
+        .clone()
+}
+
+#[test]
+fn deep_conv_net_stages_follow_the_notes() {
+    let shapes = stage_shapes(&ModelConfig::DeepConvNet, [2, 1, 28, 28]);
+    let get = |name: &str| shape_of(&shapes, name);
+    assert_eq!(get("conv1"), vec![2, 16, 28, 28]);
+    assert_eq!(get("pool1"), vec![2, 16, 14, 14]);
+    // conv4's padding of 2 turns 14×14 into 16×16.
+    assert_eq!(get("conv4"), vec![2, 32, 16, 16]);
+    assert_eq!(get("pool2"), vec![2, 32, 8, 8]);
+    assert_eq!(get("pool3"), vec![2, 64, 4, 4]);
+    assert_eq!(get("affine1"), vec![2, 50]);
+    assert_eq!(shapes.last().unwrap().1, vec![2, 10]);
+}
+
+#[test]
+fn alexnet_stages_follow_torchvision() {
+    // A 10-class AlexNet keeps the test small; the feature stages do not depend on the classes.
+    let config = ModelConfig::AlexNet {
+        classes: 10,
+        in_channels: 3,
+    };
+    let shapes = stage_shapes(&config, [1, 3, 224, 224]);
+    let get = |name: &str| shape_of(&shapes, name);
+    assert_eq!(get("conv1"), vec![1, 64, 55, 55]);
+    assert_eq!(get("pool1"), vec![1, 64, 27, 27]);
+    assert_eq!(get("pool2"), vec![1, 192, 13, 13]);
+    assert_eq!(get("conv5"), vec![1, 256, 13, 13]);
+    assert_eq!(get("pool3"), vec![1, 256, 6, 6]);
+    assert_eq!(get("linear3"), vec![1, 10]);
+}
+
+/// Adds `delta` to element `i` of the parameter in `slot`.
+fn nudge(net: &mut Network<f64>, slot: usize, i: usize, delta: f64) {
+    let mut index = 0;
+    net.visit_params(&mut |p| {
+        if index == slot {
+            p.value.as_mut_slice()[i] += delta;
+        }
+        index += 1;
+    });
+}
+
+/// The loss of a whole network (Affine, BatchNorm, ReLU, penalty) against central differences
+/// in f64, through `Network::loss` and `Network::backward`.
+#[test]
+fn whole_network_gradient_matches_finite_differences() {
+    let config = ModelConfig::MultiLayerNet(
+        MultiLayerNetConfig::new(6, &[5, 4], 3)
+            .activation(Activation::Tanh)
+            .init(WeightInit::Xavier)
+            .batch_norm(true)
+            .weight_penalty(PenaltyConfig::ElasticNet { l1: 0.01, l2: 0.1 }),
+    );
+    let mut net = Network::<f64>::build(&config, 11);
+    let x = Tensor::randn([7, 6], 1.0, &mut rng_from_seed(12));
+    let labels = [0usize, 1, 2, 0, 1, 2, 1];
+    net.loss(&x, Labels::Index(&labels), Mode::Train);
+    net.backward();
+    let mut analytic = Vec::new();
+    net.visit_params(&mut |p| analytic.push((p.layer.to_string(), p.name, p.grad.to_vec())));
+
+    let h = 1e-6;
+    let mut worst = 0.0f64;
+    for (slot, (layer, name, grad)) in analytic.iter().enumerate() {
+        let mut numeric = vec![0.0; grad.len()];
+        for i in 0..grad.len() {
+            nudge(&mut net, slot, i, h);
+            let plus = net.loss(&x, Labels::Index(&labels), Mode::Train);
+            nudge(&mut net, slot, i, -2.0 * h);
+            let minus = net.loss(&x, Labels::Index(&labels), Mode::Train);
+            nudge(&mut net, slot, i, h);
+            numeric[i] = (plus - minus) / (2.0 * h);
+        }
+        let diff: f64 = grad
+            .iter()
+            .zip(&numeric)
+            .map(|(a, b)| (a - b).powi(2))
+            .sum();
+        let norm: f64 = grad.iter().chain(&numeric).map(|a| a * a).sum();
+        let (diff, norm) = (diff.sqrt(), norm.sqrt());
+        // The bias of an Affine followed by BatchNorm has a true gradient of exactly zero (the
+        // normalisation removes any shift), so both sides are rounding noise: an absolute floor.
+        let ok = diff <= 1e-6 * norm || diff <= 1e-8;
+        assert!(ok, "{layer}.{name}: |Δ| {diff:e}, ‖g‖ {norm:e}");
+        if norm > 1e-6 {
+            worst = worst.max(diff / norm);
+        }
+    }
+    assert!(analytic.len() == 3 * 2 + 2 * 2, "{} slots", analytic.len());
+    assert!(
+        worst > 0.0 && worst <= 1e-6,
+        "worst relative error {worst:e}"
+    );
+}
+
+#[test]
+fn sgd_training_reduces_the_loss_of_a_small_conv_net() {
+    let mut net = Network::<f32>::build(&ModelConfig::DoubleConvNet, 5);
+    let mut rng = rng_from_seed(6);
+    let x = Tensor::<f32>::randn([16, 1, 28, 28], 1.0, &mut rng);
+    let labels: Vec<usize> = (0..16).map(|i| i % 10).collect();
+    let mut opt = OptimizerConfig::adam(0.01).build::<f32>(false);
+    let first = net.loss(&x, Labels::Index(&labels), Mode::Train);
+    for _ in 0..30 {
+        net.loss(&x, Labels::Index(&labels), Mode::Train);
+        net.backward();
+        net.update(opt.as_mut());
+    }
+    let last = net.loss(&x, Labels::Index(&labels), Mode::Train);
+    assert!(last < 0.5 * first, "loss {first} → {last}");
+    assert!(net.accuracy(&x, &labels, 8) > 0.9);
+}
+
+#[test]
+fn same_seed_same_weights_other_seed_other_weights() {
+    let config = ModelConfig::SimpleConvNet;
+    let weights = |seed| {
+        let mut net = Network::<f32>::build(&config, seed);
+        let mut all = Vec::new();
+        net.visit_params(&mut |p| all.extend(p.value.to_vec()));
+        all
+    };
+    assert_eq!(weights(1), weights(1));
+    assert_ne!(weights(1), weights(2));
+}
+
+#[test]
+fn optimizer_config_maps_onto_dl_optim() {
+    use dl_optim::OptimizerKind;
+    assert_eq!(
+        OptimizerConfig::adam(0.01).kind(false),
+        OptimizerKind::adam(0.01)
+    );
+    assert_eq!(
+        OptimizerConfig::AdaGrad { lr: 0.1 }.kind(true),
+        OptimizerKind::adagrad_notebook(0.1)
+    );
+    assert_eq!(
+        OptimizerConfig::AdaGrad { lr: 0.1 }.kind(false),
+        OptimizerKind::adagrad(0.1)
+    );
+    let adam = OptimizerConfig::Adam {
+        lr: 0.01,
+        beta1: 0.8,
+        beta2: 0.99,
+    };
+    assert_eq!(
+        adam.kind(false),
+        OptimizerKind::adam_with_betas(0.01, 0.8, 0.99)
+    );
+    let faster = adam.with_lr(0.5);
+    assert_eq!(faster.lr(), 0.5);
+    assert_eq!(faster.kind(false).learning_rate(), 0.5);
+    assert_eq!(
+        OptimizerConfig::Momentum {
+            lr: 0.1,
+            momentum: 0.9
+        }
+        .with_lr(2.0),
+        OptimizerConfig::Momentum {
+            lr: 2.0,
+            momentum: 0.9
+        }
+    );
+    assert_eq!(
+        PenaltyConfig::ElasticNet { l1: 0.1, l2: 0.2 }.penalty(),
+        dl_optim::Penalty::elastic_net(0.1, 0.2)
+    );
+}

@@ -1,0 +1,5 @@
+//! Integration tests of `dl_tensor`, gathered in one test binary so the crate and its
+//! dependencies are linked once rather than once per file.
+
+mod gemm;
+mod tensor;

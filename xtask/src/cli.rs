@@ -1,0 +1,194 @@
+//! The command line: `list` and `reproduce` with their flags, parsed with clap's builder API.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+
+use crate::context::Context;
+use crate::error::XtaskError;
+
+/// What the user asked for.
+pub enum Request {
+    /// `cargo xtask list`.
+    List,
+    /// `cargo xtask reproduce <names> [flags]`: the names and the validated flags.
+    Reproduce {
+        /// Experiment names, or `all`.
+        names: Vec<String>,
+        /// The options every experiment sees.
+        context: Context,
+    },
+}
+
+/// The command-line interface.
+pub fn command() -> Command {
+    Command::new("cargo xtask")
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("Reproduces the experiments of the course's Day-2 deep-learning notes.")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("list").about(
+                "Lists every experiment with the notes' section it reproduces and its runs.",
+            ),
+        )
+        .subcommand(reproduce())
+}
+
+fn flag(name: &'static str, help: &'static str) -> Arg {
+    Arg::new(name)
+        .long(name)
+        .action(ArgAction::SetTrue)
+        .help(help)
+}
+
+fn reproduce() -> Command {
+    Command::new("reproduce")
+        .about("Runs experiments and writes curves, figures, summaries and verdicts.")
+        .arg(
+            Arg::new("names")
+                .value_name("EXPERIMENT")
+                .num_args(0..)
+                .help("Experiment names (see `cargo xtask list`), or `all`."),
+        )
+        .arg(flag(
+            "quick",
+            "Small scale (a tenth of the iterations, fewer samples): for CI and a first look.",
+        ))
+        .arg(
+            Arg::new("seed")
+                .long("seed")
+                .value_parser(value_parser!(u64))
+                .default_value("2024")
+                .help("Seed of every random draw."),
+        )
+        .arg(
+            Arg::new("out")
+                .long("out")
+                .value_parser(value_parser!(PathBuf))
+                .default_value("results")
+                .help("Output folder."),
+        )
+        .arg(
+            Arg::new("threads")
+                .long("threads")
+                .value_parser(value_parser!(usize))
+                .help("Threads for the numeric kernels (default: all cores)."),
+        )
+        .arg(
+            Arg::new("data-dir")
+                .long("data-dir")
+                .value_parser(value_parser!(PathBuf))
+                .help("Folder to look for datasets in first (then $DL_DATA_DIR, datasets/, /usr/share/datasets/)."),
+        )
+        .arg(
+            Arg::new("dataset")
+                .long("dataset")
+                .help("Dataset where more than one fits (the Keras experiments: cifar10 or fashion-mnist)."),
+        )
+        .arg(flag(
+            "as-notebook",
+            "Replay the notes' code errors (see EXPERIMENTS.md's errata).",
+        ))
+        .arg(flag(
+            "full",
+            "deep-conv-net: train on all 60,000 training images.",
+        ))
+        .arg(
+            Arg::new("iterations")
+                .long("iterations")
+                .value_name("N")
+                .value_parser(value_parser!(usize))
+                .help("Iterations (epochs for the Keras experiments) per run, instead of the experiment's."),
+        )
+        .arg(
+            Arg::new("learning-rate")
+                .long("learning-rate")
+                .value_name("LR")
+                .allow_negative_numbers(true)
+                .value_parser(value_parser!(f64))
+                .help("One learning rate for every run, instead of the experiment's."),
+        )
+}
+
+/// Parses and validates the process's arguments. On a usage error (an unknown flag, a value of
+/// the wrong type) clap prints it and exits with code 2; values clap cannot judge (`--threads 0`,
+/// an unknown `--dataset`) are returned as errors.
+pub fn parse() -> Result<Request, XtaskError> {
+    let matches = command().get_matches();
+    match matches.subcommand() {
+        Some(("reproduce", m)) => Ok(Request::Reproduce {
+            names: m
+                .get_many::<String>("names")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+            context: context(m)?,
+        }),
+        _ => Ok(Request::List),
+    }
+}
+
+fn invalid(flag: &'static str, reason: String) -> XtaskError {
+    XtaskError::InvalidFlag { flag, reason }
+}
+
+fn context(m: &ArgMatches) -> Result<Context, XtaskError> {
+    let threads = match m.get_one::<usize>("threads").copied() {
+        Some(0) => return Err(invalid("--threads", "expected at least 1, got 0".into())),
+        Some(n) => n,
+        None => dl_tensor::num_threads(),
+    };
+    let iterations = m.get_one::<usize>("iterations").copied();
+    if iterations == Some(0) {
+        return Err(invalid("--iterations", "expected at least 1, got 0".into()));
+    }
+    let learning_rate = m.get_one::<f64>("learning-rate").copied();
+    if let Some(lr) = learning_rate.filter(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        return Err(invalid(
+            "--learning-rate",
+            format!("expected a positive number, got {lr}"),
+        ));
+    }
+    let dataset = m.get_one::<String>("dataset").cloned();
+    if let Some(d) = dataset
+        .as_deref()
+        .filter(|d| !["mnist", "fashion-mnist", "cifar10"].contains(d))
+    {
+        return Err(invalid(
+            "--dataset",
+            format!("`{d}` is not one of mnist, fashion-mnist, cifar10"),
+        ));
+    }
+    let out = m
+        .get_one::<PathBuf>("out")
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("results"));
+    // The project root, so `results/` lands there when run through `cargo xtask`.
+    let out_dir = if out.is_relative() && std::env::var_os("CARGO").is_some() {
+        crate::project_root().join(&out)
+    } else {
+        out
+    };
+    Ok(Context {
+        quick: m.get_flag("quick"),
+        seed: m.get_one::<u64>("seed").copied().unwrap_or(2024),
+        out_dir,
+        threads,
+        data_dir: m.get_one::<PathBuf>("data-dir").cloned(),
+        dataset,
+        as_notebook: m.get_flag("as-notebook"),
+        full: m.get_flag("full"),
+        iterations,
+        learning_rate,
+        interactive: std::io::stderr().is_terminal(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::command().debug_assert();
+    }
+}
