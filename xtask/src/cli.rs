@@ -1,4 +1,4 @@
-//! The command line: `list` and `reproduce` with their flags, parsed with clap's builder API.
+//! The command line: `list`, `reproduce`, `fetch` and `bench` with their flags, parsed with clap's builder API.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -19,6 +19,17 @@ pub enum Request {
         /// The options every experiment sees.
         context: Context,
     },
+    /// `cargo xtask bench [steps] [--threads N] [--reps N]`.
+    Bench(crate::bench::BenchRequest),
+    /// `cargo xtask fetch <datasets> [--data-dir DIR] [--mirror URL]`.
+    Fetch {
+        /// The datasets to download.
+        names: Vec<dl_data::DatasetName>,
+        /// The folder receiving `<name>/`.
+        root: PathBuf,
+        /// A base URL serving every file, instead of the published mirrors.
+        mirror: Option<String>,
+    },
 }
 
 /// The command-line interface.
@@ -34,6 +45,56 @@ pub fn command() -> Command {
             ),
         )
         .subcommand(reproduce())
+        .subcommand(fetch())
+        .subcommand(bench())
+}
+
+fn bench() -> Command {
+    Command::new("bench")
+        .about("Times the notes' training steps: one line `step=<name> threads=<t> ms=<median>` each.")
+        .arg(
+            Arg::new("steps")
+                .value_name("STEP")
+                .num_args(0..)
+                .help("mlp-sigmoid, mlp-relu-deep, deep-conv-net, alexnet-forward, alexnet-step, keras-cnn (default: all)."),
+        )
+        .arg(
+            Arg::new("threads")
+                .long("threads")
+                .value_parser(value_parser!(usize))
+                .num_args(1..)
+                .help("Thread counts to time each step with (default: 1 and all cores)."),
+        )
+        .arg(
+            Arg::new("reps")
+                .long("reps")
+                .value_parser(value_parser!(usize))
+                .default_value("11")
+                .help("Timed steps per line, after one untimed warm-up step."),
+        )
+}
+
+fn fetch() -> Command {
+    Command::new("fetch")
+        .about("Downloads a dataset (needs network access and curl) and verifies its checksums.")
+        .arg(
+            Arg::new("names")
+                .value_name("DATASET")
+                .num_args(0..)
+                .help("mnist, fashion-mnist, cifar10, or all."),
+        )
+        .arg(
+            Arg::new("data-dir")
+                .long("data-dir")
+                .value_parser(value_parser!(PathBuf))
+                .help("Folder to put `<dataset>/` in (default: the repository's datasets/)."),
+        )
+        .arg(
+            Arg::new("mirror")
+                .long("mirror")
+                .value_name("URL")
+                .help("Base URL serving the dataset's files, instead of the published mirrors."),
+        )
 }
 
 fn flag(name: &'static str, help: &'static str) -> Arg {
@@ -125,8 +186,45 @@ pub fn parse() -> Result<Request, XtaskError> {
                 .unwrap_or_default(),
             context: context(m)?,
         }),
+        Some(("bench", m)) => bench_request(m).map(Request::Bench),
+        Some(("fetch", m)) => {
+            let names: Vec<String> = m
+                .get_many::<String>("names")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default();
+            Ok(Request::Fetch {
+                names: crate::fetch::parse_names(&names)?,
+                root: crate::fetch::root(m.get_one::<PathBuf>("data-dir").cloned()),
+                mirror: m.get_one::<String>("mirror").cloned(),
+            })
+        }
         _ => Ok(Request::List),
     }
+}
+
+fn bench_request(m: &ArgMatches) -> Result<crate::bench::BenchRequest, XtaskError> {
+    let reps = m.get_one::<usize>("reps").copied().unwrap_or(11);
+    if reps == 0 {
+        return Err(invalid("--reps", "expected at least 1, got 0".into()));
+    }
+    let threads: Vec<usize> = match m.get_many::<usize>("threads") {
+        Some(t) => t.copied().collect(),
+        None => {
+            let all = dl_tensor::num_threads();
+            if all > 1 { vec![1, all] } else { vec![1] }
+        }
+    };
+    if threads.contains(&0) {
+        return Err(invalid("--threads", "expected at least 1, got 0".into()));
+    }
+    Ok(crate::bench::BenchRequest {
+        steps: m
+            .get_many::<String>("steps")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default(),
+        threads,
+        reps,
+    })
 }
 
 fn invalid(flag: &'static str, reason: String) -> XtaskError {

@@ -1,13 +1,17 @@
 //! `cargo xtask`: reproduces the experiments of the course's Day-2 deep-learning notes.
 //!
 //! `cargo xtask list` shows them; `cargo xtask reproduce gradient-vanishing` runs one and writes
-//! its curves, figures and verdicts under `results/`.
+//! its curves, figures and verdicts under `results/`; `cargo xtask fetch fashion-mnist`
+//! downloads a dataset that is not in the repository.
 
+mod alloc_count;
+mod bench;
 mod cli;
 mod context;
 mod data;
 mod error;
 mod experiments;
+mod fetch;
 mod output;
 mod plot;
 mod png;
@@ -19,11 +23,15 @@ mod spec;
 mod train;
 mod write;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::cli::Request;
 use crate::error::XtaskError;
+
+#[global_allocator]
+static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
 
 /// The workspace root (the folder above `xtask/`).
 pub fn project_root() -> PathBuf {
@@ -59,6 +67,17 @@ fn try_main() -> Result<(), XtaskError> {
             Ok(())
         }
         Request::Reproduce { names, context } => reproduce::reproduce(&names, &context),
+        Request::Bench(request) => bench::bench(&request),
+        Request::Fetch {
+            names,
+            root,
+            mirror,
+        } => fetch::fetch(
+            &names,
+            &root,
+            mirror.as_deref(),
+            std::io::stderr().is_terminal(),
+        ),
     }
 }
 

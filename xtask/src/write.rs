@@ -60,7 +60,11 @@ pub fn write_outcome(
     epochs: bool,
 ) -> Result<(), XtaskError> {
     if !outcome.runs.is_empty() {
-        write_atomic(&dir.join("curves.csv"), curves_csv(outcome).as_bytes())?;
+        // The progress saves after each run usually wrote these exact bytes already.
+        let (path, csv) = (dir.join("curves.csv"), curves_csv(outcome));
+        if std::fs::read(&path).ok().as_deref() != Some(csv.as_bytes()) {
+            write_atomic(&path, csv.as_bytes())?;
+        }
         let x_label = if epochs { "epoch" } else { "iteration" };
         for run in &outcome.runs {
             let stem = format!("run-{}", slug(&run.label));

@@ -123,3 +123,36 @@ fn equal_initial_weights_make_hidden_units_learn_the_same() {
         assert_close(&dw2.narrow(0, j, 1), &dw2.narrow(0, 0, 1), 1e-15);
     }
 }
+
+#[test]
+fn equal_initial_weights_stay_equal_through_training_steps() {
+    // The quiz's point over several SGD steps: starting from W1 all 0.3 (and each hidden unit
+    // sending the same weights on), the hidden units' weights move but stay identical.
+    let mut r = rng(3);
+    let x = randn(&[6, 5], &mut r);
+    let labels = [0, 1, 2, 0, 1, 2];
+    let mut fc1 = Affine::from_params(Tensor::full([5, 4], 0.3), Tensor::zeros([4]));
+    let mut act = Sigmoid::new();
+    let row = [0.3, -0.2, 0.5];
+    let mut fc2 = Affine::from_params(Tensor::from_fn([4, 3], |i| row[i[1]]), Tensor::zeros([3]));
+    let mut loss = SoftmaxWithLoss::new();
+    for _ in 0..5 {
+        let h = act.forward(&fc1.forward(&x, Mode::Train), Mode::Train);
+        loss.forward(&fc2.forward(&h, Mode::Train), Labels::Index(&labels));
+        let d = loss.backward();
+        fc1.backward(&act.backward(&fc2.backward(&d)));
+        for layer in [&mut fc1 as &mut dyn Layer<f64>, &mut fc2] {
+            layer.visit_params(&mut |p| p.value.axpy(-0.5, p.grad));
+        }
+    }
+    let w1 = fc1.weight();
+    for j in 1..4 {
+        assert_close(&w1.narrow(1, j, 1), &w1.narrow(1, 0, 1), 1e-12);
+    }
+    let moved = w1.sub_scalar(0.3).abs().max_all();
+    assert!(moved > 1e-3, "W1 did not move ({moved})");
+    let w2 = fc2.weight();
+    for j in 1..4 {
+        assert_close(&w2.narrow(0, j, 1), &w2.narrow(0, 0, 1), 1e-12);
+    }
+}

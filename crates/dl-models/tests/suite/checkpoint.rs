@@ -164,3 +164,79 @@ fn a_configuration_larger_than_the_file_is_refused_before_building() {
     assert!(matches!(err, CheckpointError::BadConfig { .. }), "{err:?}");
     assert!(message(err).contains("hidden_sizes[0]"));
 }
+
+/// A checkpoint of the trained 12-8-6-4 MLP, re-serialized after `edit` changed its tensor
+/// list `(name, shape, bytes)`; the configuration metadata is kept.
+fn rewritten(edit: impl FnOnce(&mut Vec<(String, Vec<usize>, Vec<u8>)>)) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("net.safetensors");
+    checkpoint::save(&mut trained(&mlp(false)), &path).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, meta) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = file
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.shape().to_vec(), v.data().to_vec()))
+        .collect();
+    edit(&mut tensors);
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = tensors
+        .iter()
+        .map(|(n, s, d)| {
+            let view = safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), d);
+            (n.clone(), view.unwrap())
+        })
+        .collect();
+    safetensors::serialize(views, meta.metadata().clone()).unwrap()
+}
+
+#[test]
+fn a_tensor_of_another_shape_is_named_with_both_shapes() {
+    let mut swapped = String::new();
+    let bytes = rewritten(|tensors| {
+        let (name, shape, _) = tensors.iter_mut().find(|t| t.1 == [12, 8]).unwrap();
+        shape.reverse();
+        swapped = name.clone();
+    });
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("reshaped.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(matches!(err, CheckpointError::Shape { .. }), "{err:?}");
+    let text = message(err);
+    for part in ["reshaped.safetensors", &swapped, "[12, 8]", "[8, 12]"] {
+        assert!(text.contains(part), "`{part}` missing from: {text}");
+    }
+}
+
+#[test]
+fn a_missing_or_extra_tensor_is_named() {
+    let mut removed = String::new();
+    let bytes = rewritten(|tensors| {
+        let smallest = (0..tensors.len())
+            .min_by_key(|&i| tensors[i].2.len())
+            .unwrap();
+        removed = tensors.remove(smallest).0;
+    });
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("short.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::MissingTensor { .. }),
+        "{err:?}"
+    );
+    let text = message(err);
+    assert!(
+        text.contains(&removed) && text.contains("short.safetensors"),
+        "{text}"
+    );
+
+    let bytes = rewritten(|tensors| tensors.push(("extra.W".into(), vec![2], vec![0; 8])));
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("long.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::UnexpectedTensor { .. }),
+        "{err:?}"
+    );
+    assert!(message(err).contains("extra.W"));
+}

@@ -237,3 +237,119 @@ fn optimizer_config_maps_onto_dl_optim() {
         dl_optim::Penalty::elastic_net(0.1, 0.2)
     );
 }
+
+/// Adam steps on one fixed batch, returning the loss before and after (train mode).
+fn loss_before_and_after(
+    config: &ModelConfig,
+    input: &[usize],
+    steps: usize,
+    lr: f64,
+) -> (f32, f32) {
+    let mut net = Network::<f32>::build(config, 11);
+    let x = Tensor::<f32>::rand_uniform(input, 0.0, 1.0, &mut rng_from_seed(12));
+    let classes = match config {
+        ModelConfig::AlexNet { classes, .. } => *classes,
+        _ => 10,
+    };
+    let labels: Vec<usize> = (0..input[0]).map(|i| i % classes).collect();
+    let mut opt = OptimizerConfig::adam(lr).build::<f32>(false);
+    let first = net.loss(&x, Labels::Index(&labels), Mode::Train);
+    for _ in 0..steps {
+        net.loss(&x, Labels::Index(&labels), Mode::Train);
+        net.backward();
+        net.update(opt.as_mut());
+    }
+    (first, net.loss(&x, Labels::Index(&labels), Mode::Train))
+}
+
+#[test]
+fn a_few_training_steps_lower_the_loss_of_every_model() {
+    let mlp = |hidden: &[usize]| MultiLayerNetConfig::new(784, hidden, 10);
+    let with_activity = |norm| match keras(norm) {
+        ModelConfig::KerasCnn(k) => ModelConfig::KerasCnn(KerasCnnConfig {
+            activity_penalty: Some((1e-4, 1e-4)),
+            ..k
+        }),
+        other => other,
+    };
+    let cases: Vec<(&str, ModelConfig, Vec<usize>, usize, f64)> = vec![
+        (
+            "MLP sigmoid, Xavier, L2",
+            ModelConfig::MultiLayerNet(
+                mlp(&[40, 20])
+                    .activation(Activation::Sigmoid)
+                    .init(WeightInit::Xavier)
+                    .weight_penalty(PenaltyConfig::L2 { lambda: 0.01 }),
+            ),
+            vec![8, 784],
+            10,
+            0.01,
+        ),
+        (
+            "MLP ReLU, He, BatchNorm, dropout, L1",
+            ModelConfig::MultiLayerNet(
+                mlp(&[50, 50, 50])
+                    .activation(Activation::Relu)
+                    .init(WeightInit::He)
+                    .batch_norm(true)
+                    .dropout(0.15)
+                    .weight_penalty(PenaltyConfig::L1 { lambda: 1e-4 }),
+            ),
+            vec![8, 784],
+            10,
+            0.01,
+        ),
+        (
+            "SimpleConvNet",
+            ModelConfig::SimpleConvNet,
+            vec![8, 1, 28, 28],
+            10,
+            0.01,
+        ),
+        (
+            "DeepConvNet",
+            ModelConfig::DeepConvNet,
+            vec![8, 1, 28, 28],
+            15,
+            0.002,
+        ),
+        (
+            "Keras CNN, BatchNorm, activity penalty, dropout",
+            with_activity(Some(NormKind::BatchNorm)),
+            vec![8, 3, 32, 32],
+            8,
+            0.001,
+        ),
+        (
+            "Keras CNN, LayerNorm",
+            keras(Some(NormKind::LayerNormChannels)),
+            vec![8, 3, 32, 32],
+            8,
+            0.001,
+        ),
+        (
+            "Keras CNN, InstanceNorm",
+            keras(Some(NormKind::InstanceNorm)),
+            vec![8, 3, 32, 32],
+            8,
+            0.001,
+        ),
+        (
+            "AlexNet, 1 input channel, 10 classes",
+            ModelConfig::AlexNet {
+                classes: 10,
+                in_channels: 1,
+            },
+            vec![4, 1, 224, 224],
+            5,
+            1e-4,
+        ),
+    ];
+    for (what, config, input, steps, lr) in cases {
+        let (first, last) = loss_before_and_after(&config, &input, steps, lr);
+        assert!(
+            last.is_finite() && last < 0.9 * first,
+            "{what}: loss {first} → {last} after {steps} steps"
+        );
+    }
+}

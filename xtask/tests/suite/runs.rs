@@ -3,28 +3,10 @@
 //! file, and an unwritable output folder is named in the error.
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
-fn xtask() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xtask"));
-    command.env_remove("CARGO");
-    command
-}
-
-fn run(args: &[&str]) -> Output {
-    xtask().args(args).output().expect("the xtask binary runs")
-}
-
-/// An IDX file of u8 elements.
-fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
+use crate::common::{idx_u8, run, text, xtask};
 
 /// A small MNIST-format folder under `root/mnist` (300 training and 100 test images of
 /// pseudo-random pixels), so each run loads in an instant; returns `root` for `--data-dir`.
@@ -45,10 +27,6 @@ fn tiny_mnist(root: &Path) -> String {
         std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
     }
     root.to_str().unwrap().to_string()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// `reproduce gradient-vanishing --quick --iterations 12 --threads <t>` on `data`, which must

@@ -1,18 +1,12 @@
-//! The command line as a user meets it: every kind of bad input ends with one clear line
+//! The command line: every kind of bad input ends with one clear line
 //! naming the value and what was expected (never a panic), and `list` names every experiment.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn xtask(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .env_remove("CARGO")
-        .output()
-        .expect("the xtask binary runs")
-}
+use crate::common::{idx_u8, run as xtask, text};
 
 fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+    text(&out.stderr)
 }
 
 #[test]
@@ -114,16 +108,6 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
     }
 }
 
-/// An IDX file: magic `00 00 08 <rank>` (u8 elements), big-endian dimensions, then `data`.
-fn idx_u8(dims: &[u32], data: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, 8, dims.len() as u8];
-    for d in dims {
-        bytes.extend_from_slice(&d.to_be_bytes());
-    }
-    bytes.extend_from_slice(data);
-    bytes
-}
-
 /// Each kind of bad data file, put in place of one file of an otherwise valid tiny MNIST, gets
 /// an error naming that file and the fault, through the command a user runs.
 #[test]
@@ -213,4 +197,34 @@ fn every_kind_of_bad_data_file_is_named_with_its_fault() {
         );
         assert!(err.contains(fault), "{what}: `{fault}` missing from: {err}");
     }
+}
+
+/// `bench` prints one parseable line per step and thread count, with a positive median.
+#[test]
+fn bench_prints_one_line_per_step_and_thread_count() {
+    let out = xtask(&["bench", "mlp-sigmoid", "--threads", "1", "2", "--reps", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = text(&out.stdout);
+    let lines: Vec<&str> = said.lines().filter(|l| l.starts_with("step=")).collect();
+    assert_eq!(lines.len(), 2, "{said}");
+    for (line, threads) in lines.iter().zip(["1", "2"]) {
+        let field = |key: &str| {
+            line.split_whitespace()
+                .find_map(|f| f.strip_prefix(key))
+                .unwrap_or_else(|| panic!("`{key}` missing from {line}"))
+                .to_string()
+        };
+        assert_eq!(field("step="), "mlp-sigmoid");
+        assert_eq!(field("threads="), threads);
+        let ms: f64 = field("ms=").parse().unwrap();
+        assert!(ms > 0.0 && ms.is_finite(), "{line}");
+    }
+
+    let out = xtask(&["bench", "resnet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("unknown step `resnet`"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1,0 +1,102 @@
+//! `cargo xtask bench`: times the notes' training steps (`dl-benches`) and prints one line per
+//! step, `step=<name> threads=<t> ms=<median>`, for scripts and for BENCHMARKS.md, with the
+//! fastest step and the heap allocations per step.
+
+use std::time::Instant;
+
+use crate::error::XtaskError;
+
+/// What to time.
+pub struct BenchRequest {
+    /// Workload names; empty means every one.
+    pub steps: Vec<String>,
+    /// Thread counts to time each step with.
+    pub threads: Vec<usize>,
+    /// Timed repetitions per step (after one untimed warm-up step).
+    pub reps: usize,
+}
+
+/// Times every requested step at every thread count and prints the medians.
+pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
+    let workloads = select(&request.steps)?;
+    for workload in workloads {
+        let mut step = workload.build(0);
+        for &threads in &request.threads {
+            dl_tensor::set_num_threads(threads);
+            // The first step creates the optimizer's state and the layers' buffers.
+            step.run();
+            let allocs_before = crate::alloc_count::allocations();
+            let mut ms: Vec<f64> = (0..request.reps)
+                .map(|_| {
+                    let start = Instant::now();
+                    std::hint::black_box(step.run());
+                    start.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            let allocs = crate::alloc_count::allocations() - allocs_before;
+            ms.sort_by(f64::total_cmp);
+            println!(
+                "step={} threads={threads} ms={:.3} min_ms={:.3} allocs_per_step={} reps={}  # {}",
+                workload.name,
+                median(&ms),
+                ms[0],
+                allocs / request.reps as u64,
+                request.reps,
+                workload.about
+            );
+        }
+    }
+    Ok(())
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+    }
+}
+
+fn select(names: &[String]) -> Result<Vec<&'static dl_benches::Workload>, XtaskError> {
+    if names.is_empty() {
+        return Ok(dl_benches::WORKLOADS.iter().collect());
+    }
+    names
+        .iter()
+        .map(|n| {
+            dl_benches::workload(n).ok_or_else(|| XtaskError::InvalidFlag {
+                flag: "bench",
+                reason: format!(
+                    "unknown step `{n}`; expected one of: {}",
+                    dl_benches::WORKLOADS
+                        .iter()
+                        .map(|w| w.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_is_the_middle_value() {
+        assert_eq!(median(&[1.0, 2.0, 10.0]), 2.0);
+        assert_eq!(median(&[1.0, 2.0, 4.0, 10.0]), 3.0);
+    }
+
+    #[test]
+    fn unknown_steps_are_named() {
+        let err = select(&["resnet".into()]).err().unwrap().to_string();
+        assert!(
+            err.contains("resnet") && err.contains("deep-conv-net"),
+            "{err}"
+        );
+        assert_eq!(select(&[]).unwrap().len(), dl_benches::WORKLOADS.len());
+    }
+}

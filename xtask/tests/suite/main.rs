@@ -1,0 +1,7 @@
+//! The xtask as a user meets it, through the built binary: command-line errors, bad data
+//! files, short real runs, and `fetch` from local mirrors.
+
+mod cli;
+mod common;
+mod fetch;
+mod runs;
