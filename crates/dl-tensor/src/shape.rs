@@ -35,18 +35,30 @@ impl Shape {
         out
     }
 
-    /// The number of elements: the product of the dimensions (1 for rank 0).
+    /// The number of elements: the product of the dimensions (1 for rank 0, 0 when any
+    /// dimension is 0, however large the others).
+    ///
+    /// # Panics
+    /// If the product of non-zero dimensions overflows `usize` (no such tensor can exist).
+    #[track_caller]
     pub fn numel(&self) -> usize {
-        self.iter().product()
+        if self.contains(&0) {
+            return 0;
+        }
+        self.iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .unwrap_or_else(|| panic!("shape {:?} has more elements than fit in usize", &**self))
     }
 
-    /// The C-order (row-major) strides of a contiguous tensor of this shape.
+    /// The C-order (row-major) strides of a contiguous tensor of this shape. For an empty
+    /// tensor the strides address nothing, so they saturate instead of overflowing (the IDX
+    /// fuzzer found `4×4×0×2²⁷×2¹⁸×2¹⁸`).
     pub fn contiguous_strides(&self) -> Strides {
         let mut strides = Strides::zeros(self.len());
         let mut acc = 1isize;
         for axis in (0..self.len()).rev() {
             strides.0[axis] = acc;
-            acc *= self.dims[axis] as isize;
+            acc = acc.saturating_mul(isize::try_from(self.dims[axis]).unwrap_or(isize::MAX));
         }
         strides
     }
@@ -182,6 +194,25 @@ mod tests {
         assert_eq!(&*broadcast_shapes(&[2, 3, 4], &[3, 1]).unwrap(), &[2, 3, 4]);
         assert_eq!(&*broadcast_shapes(&[], &[5]).unwrap(), &[5]);
         assert!(broadcast_shapes(&[3], &[4]).is_none());
+    }
+
+    #[test]
+    fn an_empty_shape_with_huge_dimensions_neither_overflows_nor_panics() {
+        // Found by the IDX fuzzer: a zero dimension before three large ones.
+        let shape = Shape::new(&[4, 4, 0, 1 << 27, 1 << 18, 1 << 18]);
+        assert_eq!(shape.numel(), 0);
+        assert_eq!(Shape::new(&[1 << 40, 1 << 40, 0]).numel(), 0);
+        let strides = shape.contiguous_strides();
+        assert_eq!(strides.0[5], 1);
+        assert_eq!(strides.0[4], 1 << 18);
+        let t = crate::Tensor::<f32>::zeros(shape);
+        assert_eq!(t.to_vec(), Vec::<f32>::new());
+    }
+
+    #[test]
+    #[should_panic(expected = "more elements than fit in usize")]
+    fn a_shape_too_large_for_memory_is_named() {
+        Shape::new(&[1 << 40, 1 << 40]).numel();
     }
 
     #[test]

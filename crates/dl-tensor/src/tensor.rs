@@ -124,13 +124,17 @@ impl<T: Copy> Tensor<T> {
     }
 
     /// Whether the elements are laid out densely in row-major order.
+    /// An empty tensor is, whatever its strides.
     pub fn is_contiguous(&self) -> bool {
+        if self.is_empty() {
+            return true;
+        }
         let mut expected = 1isize;
         for axis in (0..self.ndim()).rev() {
             if self.shape[axis] != 1 && self.strides[axis] != expected {
                 return false;
             }
-            expected *= self.shape[axis] as isize;
+            expected = expected.saturating_mul(self.shape[axis] as isize);
         }
         true
     }
