@@ -1,20 +1,27 @@
 //! 2-D convolution (cross-correlation, as the course) through `im2col` and GEMM.
 
 use dl_tensor::gemm::{MatMut, MatRef, gemm};
-use dl_tensor::{Float, Rng, Shape, Tensor};
+use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut};
 
 use crate::check::{check_dout, input_rank_mismatch, input_shape_mismatch};
-use crate::im2col::{col2im, conv_output_size, im2col};
+use crate::im2col::{Geometry, conv_output_size, four_dims};
 use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 
 /// A convolution layer: `FN` filters of `C×FH×FW` slide over the input with a stride and zero
 /// padding; each output is a window's dot product with a filter plus the filter's bias.
 ///
-/// Forward unrolls the windows with [`im2col`] into `col` `(N·OH·OW, C·FH·FW)`; sample `n`'s
-/// output is then one GEMM `out_n (FN, OH·OW) = W (FN, C·FH·FW) · col_nᵀ`, written straight into
-/// the NCHW output (the transpose is a strided view, never copied). Backward:
-/// `dW = Σₙ dout_n · col_n`, `db = Σ dout` over `(N, OH, OW)`, `dcol_n = dout_nᵀ · W`, and
-/// [`col2im`] adds overlapping windows back into `dx`.
+/// Forward unrolls the windows with [`im2col`](crate::im2col::im2col) into `col`
+/// `(N·OH·OW, C·FH·FW)` and computes the whole batch as one GEMM, `col · Wᵀ` `(N·OH·OW, FN)`
+/// (the course's formulation; `Wᵀ` is a strided view, never copied), then adds the bias while
+/// transposing each sample into the NCHW output. Backward, with `D` the upstream gradient laid
+/// out as `(N·OH·OW, FN)`: `dW = Dᵀ · col`, `db = Σ D` over rows, `dcol = D · W`, and
+/// [`col2im`](crate::im2col::col2im) adds overlapping windows back into `dx`.
+///
+/// The column matrices and the output and input-gradient tensors are kept between calls and
+/// reused (see [`Tensor::recycle`]), so once warmed up a layer allocates nothing as long as the
+/// caller drops the tensors it got back before the next call. im2col, col2im and the NCHW
+/// transposes run in parallel over samples, the GEMMs over blocks of their output: the results
+/// do not depend on the thread count.
 ///
 /// # Shapes
 /// - `W`: `(FN, C, FH, FW)`, `b`: `(FN)`.
@@ -39,14 +46,18 @@ pub struct Convolution<T: Float> {
     db: Tensor<T>,
     stride: usize,
     pad: usize,
-    cache: Option<Cache<T>>,
-}
-
-struct Cache<T> {
-    /// The unrolled input, `(N·OH·OW, C·FH·FW)`.
-    col: Tensor<T>,
-    input_shape: Shape,
-    out_shape: Shape,
+    /// The geometry of the last forward pass (`None` before the first).
+    last: Option<Geometry>,
+    /// The last forward pass's unrolled input, `(N·OH·OW, C·FH·FW)`.
+    col: Vec<T>,
+    /// Scratch: the product `col · Wᵀ` in forward, `dcol` in backward.
+    work: Vec<T>,
+    /// Scratch: the upstream gradient as `(N·OH·OW, FN)`.
+    dout_rows: Vec<T>,
+    /// The output handed out by the last forward pass, reused by the next.
+    out: Tensor<T>,
+    /// The input gradient handed out by the last backward pass, reused by the next.
+    dx: Tensor<T>,
 }
 
 impl<T: Float> Convolution<T> {
@@ -95,7 +106,12 @@ impl<T: Float> Convolution<T> {
             b: b.to_contiguous(),
             stride,
             pad,
-            cache: None,
+            last: None,
+            col: Vec::new(),
+            work: Vec::new(),
+            dout_rows: Vec::new(),
+            out: Tensor::zeros([0]),
+            dx: Tensor::zeros([0]),
         }
     }
 
@@ -172,94 +188,103 @@ impl<T: Float> Layer<T> for Convolution<T> {
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
         let out_shape = self.output_shape(x.shape());
-        let [n, fnum, oh, ow] = out_shape;
-        let [_, c, fh, fw] = self.filter_shape();
-        let (ckk, ohow) = (c * fh * fw, oh * ow);
+        let [fnum, _, fh, fw] = self.filter_shape();
+        let shape = four_dims("Convolution", x.shape());
+        let g = Geometry::new(shape, fh, fw, self.stride, self.pad);
+        let (rows, ckk, positions) = (g.rows(), g.row_len(), g.positions());
 
-        let col = im2col(x, fh, fw, self.stride, self.pad);
-        let col_data = col.as_slice();
-        let (w, b) = (self.w.to_contiguous(), self.b.to_contiguous());
-        let w = MatRef::row_major(w.as_slice(), fnum, ckk);
-        let bias = b.as_slice();
-        let mut out = vec![T::zero(); n * fnum * ohow];
-        for (i, out_i) in out.chunks_exact_mut(fnum * ohow).enumerate() {
-            for (row, &bf) in out_i.chunks_exact_mut(ohow).zip(bias) {
-                row.fill(bf);
-            }
-            let col_i = MatRef::new(col_data, i * ohow * ckk, ohow, ckk, ckk as isize, 1);
-            gemm(
-                T::one(),
-                w,
-                col_i.t(),
-                T::one(),
-                MatMut::row_major(out_i, fnum, ohow),
-            );
+        let (x, w, b) = (
+            x.to_contiguous(),
+            self.w.to_contiguous(),
+            self.b.to_contiguous(),
+        );
+        resize(&mut self.col, rows * ckk);
+        g.im2col_into(x.as_slice(), &mut self.col);
+
+        // work (N·OH·OW, FN) = col · Wᵀ.
+        resize(&mut self.work, rows * fnum);
+        gemm(
+            T::one(),
+            MatRef::row_major(&self.col, rows, ckk),
+            MatRef::row_major(w.as_slice(), fnum, ckk).t(),
+            T::zero(),
+            MatMut::row_major(&mut self.work, rows, fnum),
+        );
+
+        // out[n, f, p] = work[n·OH·OW + p, f] + b[f].
+        let (work, bias) = (&self.work, b.as_slice());
+        let out = self.out.recycle(out_shape, T::zero());
+        if positions > 0 && fnum > 0 {
+            for_each_chunk_mut(out, fnum * positions, |i, out_i| {
+                let work_i = &work[i * positions * fnum..(i + 1) * positions * fnum];
+                for (f, (plane, &bf)) in out_i.chunks_exact_mut(positions).zip(bias).enumerate() {
+                    for (o, w_row) in plane.iter_mut().zip(work_i.chunks_exact(fnum)) {
+                        *o = w_row[f] + bf;
+                    }
+                }
+            });
         }
-        self.cache = Some(Cache {
-            col,
-            input_shape: x.dims(),
-            out_shape: Shape::new(&out_shape),
-        });
-        Tensor::from_vec(out, out_shape)
+        self.last = Some(g);
+        self.out.clone()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(cache) = &self.cache else {
+        let Some(g) = self.last else {
             backward_before_forward(&self.describe())
         };
-        check_dout(&self.describe(), &cache.out_shape, dout);
-        let [n, fnum, oh, ow] = [
-            cache.out_shape[0],
-            cache.out_shape[1],
-            cache.out_shape[2],
-            cache.out_shape[3],
-        ];
-        let [_, c, fh, fw] = self.filter_shape();
-        let (ckk, ohow) = (c * fh * fw, oh * ow);
-        let dout = dout.to_contiguous();
+        let fnum = self.filter_shape()[0];
+        check_dout(&self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
+        let (rows, ckk, positions) = (g.rows(), g.row_len(), g.positions());
+        let (dout, w) = (dout.to_contiguous(), self.w.to_contiguous());
         let d = dout.as_slice();
-        let col = cache.col.as_slice();
-        let w = self.w.to_contiguous();
-        let w = MatRef::row_major(w.as_slice(), fnum, ckk);
 
-        // db = Σ over (N, OH, OW).
+        // db[f] = Σ over (N, OH, OW) of dout[n, f, ·, ·].
         let db = self.db.as_mut_slice();
         db.fill(T::zero());
-        for d_i in d.chunks_exact(fnum * ohow) {
-            for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(ohow)) {
-                *acc += plane.iter().copied().sum::<T>();
+        if positions > 0 && fnum > 0 {
+            for d_i in d.chunks_exact(fnum * positions) {
+                for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
+                    *acc += plane.iter().copied().sum::<T>();
+                }
             }
         }
 
-        let dw = self.dw.as_mut_slice();
-        let mut dcol = vec![T::zero(); n * ohow * ckk];
-        for (i, dcol_i) in dcol.chunks_exact_mut(ohow * ckk).enumerate() {
-            let dout_i = MatRef::new(d, i * fnum * ohow, fnum, ohow, ohow as isize, 1);
-            let col_i = MatRef::new(col, i * ohow * ckk, ohow, ckk, ckk as isize, 1);
-            // dW (FN, CKK) += dout_i (FN, OH·OW) · col_i (OH·OW, CKK); the first sample overwrites.
-            let beta = if i == 0 { T::zero() } else { T::one() };
-            gemm(
-                T::one(),
-                dout_i,
-                col_i,
-                beta,
-                MatMut::row_major(dw, fnum, ckk),
-            );
-            // dcol_i (OH·OW, CKK) = dout_iᵀ · W.
-            gemm(
-                T::one(),
-                dout_i.t(),
-                w,
-                T::zero(),
-                MatMut::row_major(dcol_i, ohow, ckk),
-            );
+        // D (N·OH·OW, FN): each sample's (FN, OH·OW) block, transposed.
+        resize(&mut self.dout_rows, rows * fnum);
+        if positions > 0 && fnum > 0 {
+            for_each_chunk_mut(&mut self.dout_rows, positions * fnum, |i, rows_i| {
+                let d_i = &d[i * fnum * positions..(i + 1) * fnum * positions];
+                for (p, row) in rows_i.chunks_exact_mut(fnum).enumerate() {
+                    for (r, plane) in row.iter_mut().zip(d_i.chunks_exact(positions)) {
+                        *r = plane[p];
+                    }
+                }
+            });
         }
-        if n == 0 {
-            dw.fill(T::zero());
-        }
-        let dcol = Tensor::from_vec(dcol, [n * ohow, ckk]);
-        col2im(&dcol, &cache.input_shape, fh, fw, self.stride, self.pad)
+        let d_rows = MatRef::row_major(&self.dout_rows, rows, fnum);
+
+        // dW (FN, CKK) = Dᵀ · col.
+        gemm(
+            T::one(),
+            d_rows.t(),
+            MatRef::row_major(&self.col, rows, ckk),
+            T::zero(),
+            MatMut::row_major(self.dw.as_mut_slice(), fnum, ckk),
+        );
+
+        // dcol (N·OH·OW, CKK) = D · W, then dx = col2im(dcol).
+        resize(&mut self.work, rows * ckk);
+        gemm(
+            T::one(),
+            d_rows,
+            MatRef::row_major(w.as_slice(), fnum, ckk),
+            T::zero(),
+            MatMut::row_major(&mut self.work, rows, ckk),
+        );
+        let dx = self.dx.recycle([g.n, g.c, g.h, g.w], T::zero());
+        g.col2im_into(&self.work, dx);
+        self.dx.clone()
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {
@@ -278,4 +303,10 @@ impl<T: Float> Layer<T> for Convolution<T> {
             grad: &mut self.db,
         });
     }
+}
+
+/// Sets `buf`'s length to `len`, reusing its capacity (new elements are zero; the caller
+/// overwrites them all).
+fn resize<T: Float>(buf: &mut Vec<T>, len: usize) {
+    buf.resize(len, T::zero());
 }

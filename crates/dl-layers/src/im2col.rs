@@ -19,7 +19,7 @@
 //! assert_eq!(back.at(&[0, 0, 1, 1]), 4.0 * 4.0);
 //! ```
 
-use dl_tensor::{Float, Tensor};
+use dl_tensor::{Float, Tensor, for_each_chunk_mut};
 
 use crate::check::input_rank_mismatch;
 
@@ -47,22 +47,26 @@ fn bad_geometry(input: usize, filter: usize, stride: usize, pad: usize) -> ! {
 
 /// The geometry of one im2col: input `(n, c, h, w)`, window, stride, pad, output `oh×ow`.
 #[derive(Clone, Copy, Debug)]
-struct Geometry {
-    n: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    fh: usize,
-    fw: usize,
-    stride: usize,
-    pad: usize,
-    oh: usize,
-    ow: usize,
+pub(crate) struct Geometry {
+    pub(crate) n: usize,
+    pub(crate) c: usize,
+    pub(crate) h: usize,
+    pub(crate) w: usize,
+    pub(crate) fh: usize,
+    pub(crate) fw: usize,
+    pub(crate) stride: usize,
+    pub(crate) pad: usize,
+    pub(crate) oh: usize,
+    pub(crate) ow: usize,
 }
 
 impl Geometry {
+    /// The geometry of a `fh×fw` window over an input of `shape` `(N, C, H, W)`.
+    ///
+    /// # Panics
+    /// If the window does not fit (see [`conv_output_size`]).
     #[track_caller]
-    fn new(shape: [usize; 4], fh: usize, fw: usize, stride: usize, pad: usize) -> Self {
+    pub(crate) fn new(shape: [usize; 4], fh: usize, fw: usize, stride: usize, pad: usize) -> Self {
         let [n, c, h, w] = shape;
         Geometry {
             n,
@@ -78,49 +82,128 @@ impl Geometry {
         }
     }
 
-    fn row_len(&self) -> usize {
+    /// Columns of the column matrix: `C·FH·FW`.
+    pub(crate) fn row_len(&self) -> usize {
         self.c * self.fh * self.fw
     }
 
-    fn rows(&self) -> usize {
-        self.n * self.oh * self.ow
+    /// Output positions per sample: `OH·OW`.
+    pub(crate) fn positions(&self) -> usize {
+        self.oh * self.ow
     }
 
-    /// Calls `f(col_index, image_index)` for every element of the column matrix that reads a
-    /// real (unpadded) pixel, in row-major order of the column matrix.
+    /// Rows of the column matrix: `N·OH·OW`.
+    pub(crate) fn rows(&self) -> usize {
+        self.n * self.positions()
+    }
+
+    /// Elements of one input sample: `C·H·W`.
+    pub(crate) fn image_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// For output position `(oy, ox)`, calls `f(dst, row, x0)` for every window line: `dst` is
+    /// the line's offset in the column row, `row` the input line's offset in the sample (`None`
+    /// for a padding line) and `x0` the window's first input column (may be negative).
     #[inline]
-    fn for_each_pair(&self, mut f: impl FnMut(usize, usize)) {
-        let (pad, stride) = (self.pad as isize, self.stride);
-        let row_len = self.row_len();
-        for ni in 0..self.n {
-            for oy in 0..self.oh {
-                for ox in 0..self.ow {
-                    let row = (ni * self.oh + oy) * self.ow + ox;
-                    for ci in 0..self.c {
-                        let plane = (ni * self.c + ci) * self.h * self.w;
-                        for ky in 0..self.fh {
-                            let iy = (oy * stride + ky) as isize - pad;
-                            if iy < 0 || iy >= self.h as isize {
-                                continue;
-                            }
-                            let src = plane + iy as usize * self.w;
-                            let dst = row * row_len + (ci * self.fh + ky) * self.fw;
-                            for kx in 0..self.fw {
-                                let ix = (ox * stride + kx) as isize - pad;
-                                if ix >= 0 && ix < self.w as isize {
-                                    f(dst + kx, src + ix as usize);
-                                }
-                            }
+    fn for_each_line(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, Option<usize>, isize)) {
+        let pad = self.pad as isize;
+        let x0 = (ox * self.stride) as isize - pad;
+        for ci in 0..self.c {
+            for ky in 0..self.fh {
+                let iy = (oy * self.stride + ky) as isize - pad;
+                let dst = (ci * self.fh + ky) * self.fw;
+                let row = (0..self.h as isize)
+                    .contains(&iy)
+                    .then(|| (ci * self.h + iy as usize) * self.w);
+                f(dst, row, x0);
+            }
+        }
+    }
+
+    /// Unrolls one sample `image` `(C, H, W)` into its `OH·OW` rows of the column matrix,
+    /// writing every element of `col` (zeros for padding).
+    pub(crate) fn im2col_sample<T: Float>(&self, image: &[T], col: &mut [T]) {
+        let (fw, w, row_len) = (self.fw, self.w as isize, self.row_len());
+        for (pos, col_row) in col.chunks_exact_mut(row_len).enumerate() {
+            self.for_each_line(pos / self.ow, pos % self.ow, |dst, row, x0| {
+                let out = &mut col_row[dst..dst + fw];
+                let Some(row) = row else {
+                    out.fill(T::zero());
+                    return;
+                };
+                if x0 >= 0 && x0 + fw as isize <= w {
+                    let start = row + x0 as usize;
+                    out.copy_from_slice(&image[start..start + fw]);
+                } else {
+                    for (kx, o) in out.iter_mut().enumerate() {
+                        let ix = x0 + kx as isize;
+                        *o = if (0..w).contains(&ix) {
+                            image[row + ix as usize]
+                        } else {
+                            T::zero()
+                        };
+                    }
+                }
+            });
+        }
+    }
+
+    /// The adjoint of [`Geometry::im2col_sample`]: overwrites `image` `(C, H, W)` with the sum of
+    /// every window of `col` (one sample's `OH·OW` rows) added back where it came from.
+    pub(crate) fn col2im_sample<T: Float>(&self, col: &[T], image: &mut [T]) {
+        image.fill(T::zero());
+        let (fw, w, row_len) = (self.fw, self.w as isize, self.row_len());
+        for (pos, col_row) in col.chunks_exact(row_len).enumerate() {
+            self.for_each_line(pos / self.ow, pos % self.ow, |dst, row, x0| {
+                let Some(row) = row else { return };
+                let src = &col_row[dst..dst + fw];
+                if x0 >= 0 && x0 + fw as isize <= w {
+                    let start = row + x0 as usize;
+                    for (acc, &v) in image[start..start + fw].iter_mut().zip(src) {
+                        *acc += v;
+                    }
+                } else {
+                    for (kx, &v) in src.iter().enumerate() {
+                        let ix = x0 + kx as isize;
+                        if (0..w).contains(&ix) {
+                            image[row + ix as usize] += v;
                         }
                     }
                 }
-            }
+            });
         }
+    }
+
+    /// [`Geometry::im2col_sample`] for every sample of `input` `(N, C, H, W)`, in parallel over
+    /// samples, into `col` `(N·OH·OW, C·FH·FW)`.
+    pub(crate) fn im2col_into<T: Float>(&self, input: &[T], col: &mut [T]) {
+        let (image_len, sample_len) = (self.image_len(), self.positions() * self.row_len());
+        debug_assert_eq!(col.len(), self.n * sample_len);
+        if sample_len == 0 {
+            return;
+        }
+        for_each_chunk_mut(col, sample_len, |i, col_i| {
+            self.im2col_sample(&input[i * image_len..(i + 1) * image_len], col_i);
+        });
+    }
+
+    /// [`Geometry::col2im_sample`] for every sample, in parallel over samples, into `image`
+    /// `(N, C, H, W)`.
+    pub(crate) fn col2im_into<T: Float>(&self, col: &[T], image: &mut [T]) {
+        let (image_len, sample_len) = (self.image_len(), self.positions() * self.row_len());
+        debug_assert_eq!(image.len(), self.n * image_len);
+        if image_len == 0 {
+            return;
+        }
+        for_each_chunk_mut(image, image_len, |i, image_i| {
+            self.col2im_sample(&col[i * sample_len..(i + 1) * sample_len], image_i);
+        });
     }
 }
 
 #[track_caller]
-fn four_dims(op: &str, shape: &[usize]) -> [usize; 4] {
+pub(crate) fn four_dims(op: &str, shape: &[usize]) -> [usize; 4] {
     match *shape {
         [n, c, h, w] => [n, c, h, w],
         _ => input_rank_mismatch(op, "4-D (N, C, H, W)", shape),
@@ -141,9 +224,8 @@ pub fn im2col<T: Float>(
 ) -> Tensor<T> {
     let g = Geometry::new(four_dims("im2col", x.shape()), fh, fw, stride, pad);
     let x = x.to_contiguous();
-    let src = x.as_slice();
     let mut col = vec![T::zero(); g.rows() * g.row_len()];
-    g.for_each_pair(|c, i| col[c] = src[i]);
+    g.im2col_into(x.as_slice(), &mut col);
     Tensor::from_vec(col, [g.rows(), g.row_len()])
 }
 
@@ -168,9 +250,8 @@ pub fn col2im<T: Float>(
         col_shape_mismatch(col.shape(), &expected, input_shape);
     }
     let col = col.to_contiguous();
-    let src = col.as_slice();
-    let mut img = vec![T::zero(); g.n * g.c * g.h * g.w];
-    g.for_each_pair(|c, i| img[i] += src[c]);
+    let mut img = vec![T::zero(); g.n * g.image_len()];
+    g.col2im_into(col.as_slice(), &mut img);
     Tensor::from_vec(img, input_shape)
 }
 

@@ -176,6 +176,42 @@ impl<T: Copy> Tensor<T> {
         &mut storage[offset..offset + len]
     }
 
+    /// Makes `self` a dense, row-major tensor of `shape` whose elements the caller is about to
+    /// overwrite, and returns them. The storage is reused when this tensor is its sole owner and
+    /// it holds enough elements, so a layer that keeps its output between steps allocates nothing
+    /// once warmed up; otherwise (shared or too small) fresh storage filled with `fill` is
+    /// allocated, and tensors that shared the old storage keep their values.
+    ///
+    /// Reused elements hold stale values: write every one.
+    ///
+    /// ```
+    /// use dl_tensor::Tensor;
+    /// let mut out = Tensor::<f32>::zeros([4, 3]);
+    /// out.recycle([2, 5], 0.0).fill(1.0); // 10 of the 12 elements, no allocation
+    /// assert_eq!(out.shape(), &[2, 5]);
+    /// let kept = out.clone();
+    /// out.recycle([2, 5], 0.0).fill(2.0); // shared with `kept`: fresh storage
+    /// assert_eq!(kept.to_vec(), vec![1.0; 10]);
+    /// assert_eq!(out.to_vec(), vec![2.0; 10]);
+    /// ```
+    pub fn recycle(&mut self, shape: impl Into<Shape>, fill: T) -> &mut [T] {
+        let shape = shape.into();
+        let len = shape.numel();
+        match Arc::get_mut(&mut self.storage) {
+            Some(storage) => {
+                if storage.len() < len {
+                    storage.resize(len, fill);
+                }
+                self.strides = shape.contiguous_strides();
+                self.shape = shape;
+                self.offset = 0;
+            }
+            None => *self = Self::from_vec(vec![fill; len], shape),
+        }
+        let storage = Arc::get_mut(&mut self.storage).expect("storage is unique here");
+        &mut storage[..len]
+    }
+
     /// The elements in row-major order, copied into a new `Vec`.
     pub fn to_vec(&self) -> Vec<T> {
         if let Some(s) = self.try_as_slice() {

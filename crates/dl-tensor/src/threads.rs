@@ -47,6 +47,60 @@ pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
     for_each_task_with(num_threads(), n_tasks, task);
 }
 
+/// Runs `task(i, chunk_i)` for every `chunk_len`-element chunk of `data` (the last may be
+/// shorter), spread over up to [`num_threads`] threads like [`for_each_task`]. Each chunk is
+/// written by exactly one task, so the result does not depend on the thread count.
+///
+/// ```
+/// let mut v = vec![0usize; 10];
+/// dl_tensor::for_each_chunk_mut(&mut v, 4, |i, chunk| chunk.fill(i));
+/// assert_eq!(v, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2]);
+/// ```
+///
+/// # Panics
+/// If `chunk_len` is zero while `data` is not empty.
+#[track_caller]
+pub fn for_each_chunk_mut<T: Send>(
+    data: &mut [T],
+    chunk_len: usize,
+    task: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
+    if data.is_empty() {
+        return;
+    }
+    assert!(
+        chunk_len > 0,
+        "for_each_chunk_mut: chunk_len must be at least 1"
+    );
+    let len = data.len();
+    let base = SharedMut(data.as_mut_ptr());
+    for_each_task(len.div_ceil(chunk_len), |i| {
+        let start = i * chunk_len;
+        let end = (start + chunk_len).min(len);
+        // SAFETY: `start..end` lies inside `data`, the chunks of different `i` are disjoint,
+        // every `i` runs exactly once, and `data` stays borrowed until all tasks have returned.
+        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
+        task(i, chunk);
+    });
+}
+
+/// A pointer into a slice whose disjoint parts are written from several threads.
+struct SharedMut<T>(*mut T);
+
+impl<T> SharedMut<T> {
+    /// The pointer `offset` elements in.
+    ///
+    /// # Safety
+    /// `offset` must stay inside the slice.
+    unsafe fn at(&self, offset: usize) -> *mut T {
+        // SAFETY: forwarded to the caller.
+        unsafe { self.0.add(offset) }
+    }
+}
+
+// SAFETY: `for_each_chunk_mut` hands each thread disjoint elements of a slice of `T: Send`.
+unsafe impl<T: Send> Sync for SharedMut<T> {}
+
 /// [`for_each_task`] over up to `threads` threads: the calling thread runs share 0 while the
 /// workers run shares `1..threads`; share `t` holds tasks `t, t + threads, t + 2·threads, …`.
 pub(crate) fn for_each_task_with(

@@ -177,3 +177,57 @@ fn accepts_non_contiguous_input() {
     let b = conv.forward(&xt, Mode::Eval);
     assert_close(&a, &b, 0.0);
 }
+
+#[test]
+fn outputs_handed_out_stay_intact_and_buffers_are_reused_once_dropped() {
+    let mut conv = random_conv(3, 2, 3, 3, 1, 1, 9);
+    let (x1, x2) = (
+        randn(&[2, 2, 5, 5], &mut rng(10)),
+        randn(&[2, 2, 5, 5], &mut rng(11)),
+    );
+    let y1 = conv.forward(&x1, Mode::Train);
+    let y1_values = y1.to_vec();
+    let y2 = conv.forward(&x2, Mode::Train);
+    // `y1` is still held, so the second output got storage of its own.
+    assert_eq!(y1.to_vec(), y1_values);
+    assert!(!y1.shares_storage(&y2));
+    let dx2 = conv.backward(&Tensor::ones(y2.shape()));
+    let (y2_at, y2_values) = (y2.as_slice().as_ptr(), y2.to_vec());
+    let (dx2_at, dx2_values) = (dx2.as_slice().as_ptr(), dx2.to_vec());
+    drop((y1, y2, dx2));
+    // Dropped: the next pass writes into the same storage, with the same results.
+    let y3 = conv.forward(&x2, Mode::Train);
+    let dx3 = conv.backward(&Tensor::ones(y3.shape()));
+    assert_eq!(y3.as_slice().as_ptr(), y2_at);
+    assert_eq!(dx3.as_slice().as_ptr(), dx2_at);
+    assert_eq!(y3.to_vec(), y2_values);
+    assert_eq!(dx3.to_vec(), dx2_values);
+}
+
+#[test]
+fn one_and_two_threads_give_identical_bits() {
+    let run = |threads: usize| {
+        dl_tensor::set_num_threads(threads);
+        let mut conv = Convolution::<f32>::from_params(
+            randn(&[16, 8, 3, 3], &mut rng(12)).cast(),
+            randn(&[16], &mut rng(13)).cast(),
+            1,
+            2,
+        );
+        let x = randn(&[6, 8, 14, 14], &mut rng(14)).cast::<f32>();
+        let y = conv.forward(&x, Mode::Train);
+        let g = randn(y.shape(), &mut rng(15)).cast::<f32>();
+        let dx = conv.backward(&g);
+        let bits = |t: &Tensor<f32>| t.to_vec().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        (
+            bits(&y),
+            bits(&dx),
+            bits(conv.weight_grad()),
+            bits(conv.bias_grad()),
+        )
+    };
+    let before = dl_tensor::num_threads();
+    let (one, two) = (run(1), run(2));
+    dl_tensor::set_num_threads(before);
+    assert_eq!(one, two);
+}
