@@ -18,8 +18,8 @@ use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 /// [`col2im`](crate::im2col::col2im) adds overlapping windows back into `dx`.
 ///
 /// The column matrices and the output and input-gradient tensors are kept between calls and
-/// reused (see [`Tensor::recycle`]), so once warmed up a layer allocates nothing as long as the
-/// caller drops the tensors it got back before the next call. im2col, col2im and the NCHW
+/// reused (see [`Tensor::recycle`]) as long as the caller drops the tensors it got back before
+/// the next call, so once warmed up a step allocates none of its large buffers. im2col, col2im and the NCHW
 /// transposes run in parallel over samples, the GEMMs over blocks of their output: the results
 /// do not depend on the thread count.
 ///
