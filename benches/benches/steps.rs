@@ -8,15 +8,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use dl_benches::{LayerStep, WORKLOADS};
+use dl_benches::{LayerStep, WORKLOADS, thread_counts};
 use dl_layers::{Convolution, Init, Pooling};
 use dl_tensor::rng_from_seed;
-
-/// 1 thread, and every core when there are more.
-fn thread_counts() -> Vec<usize> {
-    let all = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if all > 1 { vec![1, all] } else { vec![1] }
-}
 
 fn training_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("training_step");

@@ -49,6 +49,12 @@ impl Step {
     }
 }
 
+/// The thread counts the step benchmarks time by default: 1, and every core when there are more.
+pub fn thread_counts() -> Vec<usize> {
+    let all = dl_tensor::num_threads();
+    if all > 1 { vec![1, all] } else { vec![1] }
+}
+
 /// A named training step of the notes, as timed in issue 6's table.
 #[derive(Clone, Copy, Debug)]
 pub struct Workload {
@@ -72,13 +78,14 @@ impl Workload {
         } else {
             Tensor::rand_uniform([n, c, h, w], 0.0, 1.0, &mut rng)
         };
-        let classes = match (self.model)() {
-            ModelConfig::AlexNet { classes, .. } => classes,
+        let model = (self.model)();
+        let classes = match &model {
+            ModelConfig::AlexNet { classes, .. } => *classes,
             ModelConfig::KerasCnn(k) => k.classes,
             _ => 10,
         };
         Step {
-            net: Network::build(&(self.model)(), seed),
+            net: Network::build(&model, seed),
             optimizer: self.optimizer.build(false),
             x,
             labels: (0..n).map(|i| (i * 7 + 3) % classes).collect(),

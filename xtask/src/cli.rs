@@ -209,10 +209,7 @@ fn bench_request(m: &ArgMatches) -> Result<crate::bench::BenchRequest, XtaskErro
     }
     let threads: Vec<usize> = match m.get_many::<usize>("threads") {
         Some(t) => t.copied().collect(),
-        None => {
-            let all = dl_tensor::num_threads();
-            if all > 1 { vec![1, all] } else { vec![1] }
-        }
+        None => dl_benches::thread_counts(),
     };
     if threads.contains(&0) {
         return Err(invalid("--threads", "expected at least 1, got 0".into()));

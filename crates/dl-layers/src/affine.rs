@@ -128,11 +128,11 @@ impl<T: Float> Layer<T> for Affine<T> {
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let name = self.describe();
         let Some(cache) = &self.cache else {
-            backward_before_forward(&name)
+            backward_before_forward(&self.describe())
         };
-        check_dout(&name, &[cache.x.shape()[0], self.out_features()], dout);
+        let rows = cache.x.shape()[0];
+        check_dout(|| self.describe(), &[rows, self.out_features()], dout);
         // dW = xᵀ·dout and dx = dout·Wᵀ: the transposes are strided views, not copies.
         self.dw.gemm_assign(T::one(), &cache.x.t(), dout, T::zero());
         self.db = dout.sum_axis(0, false);

@@ -4,11 +4,30 @@ use dl_tensor::Tensor;
 
 use crate::dout_shape_mismatch;
 
+/// A layer's name for a panic message: a fixed string, or a closure that builds the description
+/// only when a check fails (so a passing check allocates nothing).
+pub(crate) trait LayerName {
+    /// The name.
+    fn name(self) -> String;
+}
+
+impl LayerName for &str {
+    fn name(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl<F: FnOnce() -> String> LayerName for F {
+    fn name(self) -> String {
+        self()
+    }
+}
+
 /// Panics unless `dout` has the shape of the last output.
 #[track_caller]
-pub(crate) fn check_dout<T: Copy>(layer: &str, out: &[usize], dout: &Tensor<T>) {
+pub(crate) fn check_dout<T: Copy>(layer: impl LayerName, out: &[usize], dout: &Tensor<T>) {
     if dout.shape() != out {
-        dout_shape_mismatch(layer, out, dout.shape());
+        dout_shape_mismatch(&layer.name(), out, dout.shape());
     }
 }
 
@@ -31,9 +50,9 @@ pub(crate) fn input_rank_mismatch(layer: &str, expected: &str, got: &[usize]) ->
 /// # Panics
 /// If `x` is not 4-D.
 #[track_caller]
-pub(crate) fn nchw<T: Copy>(layer: &str, x: &Tensor<T>) -> [usize; 4] {
+pub(crate) fn nchw<T: Copy>(layer: impl LayerName, x: &Tensor<T>) -> [usize; 4] {
     match *x.shape() {
         [n, c, h, w] => [n, c, h, w],
-        _ => input_rank_mismatch(layer, "4-D (N, C, H, W)", x.shape()),
+        _ => input_rank_mismatch(&layer.name(), "4-D (N, C, H, W)", x.shape()),
     }
 }

@@ -234,7 +234,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
             backward_before_forward(&self.describe())
         };
         let fnum = self.filter_shape()[0];
-        check_dout(&self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
+        check_dout(|| self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
         let (rows, ckk, positions) = (g.rows(), g.row_len(), g.positions());
         let (dout, w) = (dout.to_contiguous(), self.w.to_contiguous());
         let d = dout.as_slice();

@@ -128,7 +128,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
     /// If the input is not 4-D or is smaller than the window.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, _, _] = nchw(&self.describe(), x);
+        let [n, c, _, _] = nchw(|| self.describe(), x);
         let out_shape = self.output_shape(x.shape());
         let [_, _, oh, ow] = out_shape;
         let k = self.ph * self.pw;
@@ -166,7 +166,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
         let Some(cache) = &self.cache else {
             backward_before_forward(&self.describe())
         };
-        check_dout(&self.describe(), &cache.out_shape, dout);
+        check_dout(|| self.describe(), &cache.out_shape, dout);
         let [n, c, oh, ow] = [
             cache.out_shape[0],
             cache.out_shape[1],

@@ -1,20 +1,21 @@
 //! GEMM throughput of `dl-tensor` against `matrixmultiply`, one line per shape:
 //!
 //! ```text
-//! cargo run --release -p dl-tensor --example gemm_gflops -- [--threads N] [--f64] [--reps R] [--only NAME]
+//! cargo run --release -p dl-tensor --example gemm_gflops -- [--threads N] [--f64] [--reps R] [--only NAME] [--kernel auto|avx2|portable]
 //! ```
 //!
 //! Prints `shape=MxKxN threads=T dl-tensor=G1 matrixmultiply=G2 ratio=G1/G2` (GF/s, the median of
 //! `R` repetitions, each long enough to time reliably; the two libraries alternate so both see
 //! the same machine load). `--only` keeps the shapes whose name contains `NAME`. `--cpu` times
 //! with the calling thread's CPU time instead of wall-clock time (Linux; meaningful with
-//! `--threads 1` only), which shields single-thread comparisons from a busy machine.
+//! `--threads 1` only), which shields single-thread comparisons from a busy machine. `--kernel`
+//! picks the micro-kernel family (default `auto`: the fastest this CPU has).
 
 use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use dl_tensor::gemm::{GemmOptions, MatMut, MatRef, gemm_with};
+use dl_tensor::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with, kernel_name_for};
 
 #[path = "../benches/common/shapes.rs"]
 mod shapes;
@@ -26,6 +27,7 @@ struct Args {
     f64: bool,
     reps: usize,
     only: Option<String>,
+    kernel: KernelChoice,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -35,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         f64: false,
         reps: 7,
         only: None,
+        kernel: KernelChoice::Auto,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -57,11 +60,21 @@ fn parse_args() -> Result<Args, String> {
                     .ok_or(format!("--reps: `{v}` is not a positive integer"))?;
             }
             "--only" => args.only = Some(value("a shape name")?),
+            "--kernel" => {
+                let v = value("auto, avx2 or portable")?;
+                args.kernel = match v.as_str() {
+                    "auto" => KernelChoice::Auto,
+                    "avx2" => KernelChoice::Avx2Fma,
+                    "portable" => KernelChoice::Portable,
+                    _ => return Err(format!("--kernel: `{v}` is not auto, avx2 or portable")),
+                };
+            }
             "--f64" => args.f64 = true,
             "--cpu" => args.cpu = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: gemm_gflops [--threads N] [--f64] [--reps R] [--only NAME] [--cpu]"
+                    "usage: gemm_gflops [--threads N] [--f64] [--reps R] [--only NAME] [--cpu] \
+                     [--kernel auto|avx2|portable]"
                         .into(),
                 );
             }
@@ -136,7 +149,7 @@ macro_rules! bench_type {
         let (rsb, csb) = s.b_strides();
         let opts = GemmOptions {
             threads: Some($args.threads),
-            ..GemmOptions::default()
+            kernel: $args.kernel,
         };
         time_pair(
             $args.reps,
@@ -192,7 +205,7 @@ fn main() -> ExitCode {
     let ty = if args.f64 { "f64" } else { "f32" };
     println!(
         "# {ty}, kernel={}, median of {} repetitions, GF/s",
-        dl_tensor::gemm::kernel_name(),
+        kernel_name_for(args.kernel),
         args.reps
     );
     for s in SHAPES.iter().filter(|s| {

@@ -10,6 +10,8 @@ use crate::threads::{for_each_task_with, num_threads};
 /// The kernel family actually used for one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActiveKernel {
+    /// Hand-written AVX-512F kernels.
+    Avx512,
     /// Hand-written AVX2+FMA kernels.
     Avx2Fma,
     /// The portable kernels.
@@ -104,7 +106,12 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     if p.csc != 1 && p.rsc == 1 {
         p = p.transposed();
     }
-    let kernel = resolve(opts.kernel);
+    let mut kernel = resolve(opts.kernel);
+    // At most 16 columns would leave half of every 32-wide AVX-512 tile as padding (the
+    // im2col products of small filter banks); the AVX2 kernel gives the same bits with full tiles.
+    if kernel == ActiveKernel::Avx512 && p.n <= 16 && super::fast_kernel_supported() {
+        kernel = ActiveKernel::Avx2Fma;
+    }
     let (mr, nr) = T::tile_shape(kernel);
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
     let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);

@@ -8,10 +8,11 @@
 //! The classic blocked algorithm: `k` is cut into slices of at most `KC`, `A` and `B` into
 //! blocks that fit the caches, operands are packed into aligned, thread-local buffers when that
 //! pays off (small or already contiguous operands are read in place), and a register-blocked
-//! micro-kernel computes `MR×NR` tiles of `C`. On x86-64 with AVX2 and FMA (detected at run
-//! time) the kernels are hand-written with intrinsics (6×16 for `f32`, 6×8 for `f64`); elsewhere,
-//! or when forced (see [`KernelChoice`] and the `DL_GEMM_PORTABLE=1` environment variable), a
-//! portable kernel runs.
+//! micro-kernel computes `MR×NR` tiles of `C`. On x86-64 the kernels are hand-written with
+//! intrinsics and chosen at run time: AVX-512F (12×32 for `f32`, 12×16 for `f64`) when the CPU
+//! has it, else AVX2+FMA (6×16, 6×8); elsewhere, or when forced (see [`KernelChoice`] and the
+//! `DL_GEMM_PORTABLE=1` environment variable), a portable kernel runs. The two x86 families give
+//! bit-identical results.
 //!
 //! Large products are split over threads ([`crate::set_num_threads`]) by blocks of rows or
 //! columns of `C`, never along `k`: every element of `C` is computed by the same sequence of
@@ -64,10 +65,12 @@ pub(crate) mod sealed {
 /// Which micro-kernel family a product uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum KernelChoice {
-    /// The fastest kernel this CPU supports (AVX2+FMA on x86-64 when detected), unless the
+    /// The fastest kernel this CPU supports (AVX-512F, then AVX2+FMA on x86-64), unless the
     /// `DL_GEMM_PORTABLE=1` environment variable or [`set_force_portable`] forces the portable one.
     #[default]
     Auto,
+    /// The AVX2+FMA kernel even on a CPU with AVX-512F (the portable one without AVX2+FMA).
+    Avx2Fma,
     /// The portable kernel (plain Rust, auto-vectorised by the compiler).
     Portable,
 }
@@ -97,7 +100,7 @@ pub fn set_force_portable(force: bool) {
     AUTO_KERNEL.store(v, Ordering::Relaxed);
 }
 
-/// Whether this CPU can run the fast (AVX2+FMA) kernels.
+/// Whether this CPU can run the AVX2+FMA kernels.
 pub fn fast_kernel_supported() -> bool {
     #[cfg(target_arch = "x86_64")]
     {
@@ -109,17 +112,39 @@ pub fn fast_kernel_supported() -> bool {
     }
 }
 
-/// The name of the kernel family [`KernelChoice::Auto`] selects: `"avx2+fma"` or `"portable"`.
-pub fn kernel_name() -> &'static str {
-    match resolve(KernelChoice::Auto) {
+/// Whether this CPU can run the AVX-512F kernels.
+pub fn avx512_kernel_supported() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512f")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// The name of the kernel family `choice` runs on this CPU: `"avx512f"`, `"avx2+fma"` or
+/// `"portable"`.
+pub fn kernel_name_for(choice: KernelChoice) -> &'static str {
+    match resolve(choice) {
+        ActiveKernel::Avx512 => "avx512f",
         ActiveKernel::Avx2Fma => "avx2+fma",
         ActiveKernel::Portable => "portable",
     }
 }
 
+/// The name of the kernel family [`KernelChoice::Auto`] selects (see [`kernel_name_for`]).
+pub fn kernel_name() -> &'static str {
+    kernel_name_for(KernelChoice::Auto)
+}
+
 fn resolve(choice: KernelChoice) -> ActiveKernel {
-    if choice == KernelChoice::Portable {
-        return ActiveKernel::Portable;
+    match choice {
+        KernelChoice::Portable => return ActiveKernel::Portable,
+        KernelChoice::Avx2Fma if fast_kernel_supported() => return ActiveKernel::Avx2Fma,
+        KernelChoice::Avx2Fma => return ActiveKernel::Portable,
+        KernelChoice::Auto => {}
     }
     let mut pref = AUTO_KERNEL.load(Ordering::Relaxed);
     if pref == PREF_UNSET {
@@ -127,7 +152,9 @@ fn resolve(choice: KernelChoice) -> ActiveKernel {
         set_force_portable(forced);
         pref = AUTO_KERNEL.load(Ordering::Relaxed);
     }
-    if pref == PREF_FAST {
+    if pref == PREF_FAST && avx512_kernel_supported() {
+        ActiveKernel::Avx512
+    } else if pref == PREF_FAST {
         ActiveKernel::Avx2Fma
     } else {
         ActiveKernel::Portable
@@ -278,31 +305,30 @@ fn gemm_shape_mismatch(a: [usize; 2], b: [usize; 2], c: [usize; 2]) -> ! {
 }
 
 macro_rules! impl_sealed {
-    ($t:ty, $fast:ty, $portable:ty) => {
+    ($t:ty, $avx512:ty, $avx2:ty, $portable:ty) => {
         impl sealed::Sealed for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
             unsafe fn run_blocked(p: &driver::Problem<Self>, kernel: ActiveKernel) {
                 match kernel {
-                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: `Avx512` is only resolved when the CPU supports AVX-512F; the
+                    // problem's contract is forwarded.
+                    ActiveKernel::Avx512 => unsafe { driver::run::<$t, $avx512>(p) },
                     // SAFETY: `Avx2Fma` is only resolved when the CPU supports AVX2 and FMA; the
                     // problem's contract is forwarded.
-                    ActiveKernel::Avx2Fma => unsafe { driver::run::<$t, $fast>(p) },
+                    ActiveKernel::Avx2Fma => unsafe { driver::run::<$t, $avx2>(p) },
                     // SAFETY: forwarded from the caller.
-                    _ => unsafe { driver::run::<$t, $portable>(p) },
+                    ActiveKernel::Portable => unsafe { driver::run::<$t, $portable>(p) },
                 }
             }
             fn tile_shape(kernel: ActiveKernel) -> (usize, usize) {
+                fn shape<K: kernel::Kernel<$t>>() -> (usize, usize) {
+                    (K::MR, K::NR)
+                }
                 match kernel {
-                    #[cfg(target_arch = "x86_64")]
-                    ActiveKernel::Avx2Fma => (
-                        <$fast as kernel::Kernel<$t>>::MR,
-                        <$fast as kernel::Kernel<$t>>::NR,
-                    ),
-                    _ => (
-                        <$portable as kernel::Kernel<$t>>::MR,
-                        <$portable as kernel::Kernel<$t>>::NR,
-                    ),
+                    ActiveKernel::Avx512 => shape::<$avx512>(),
+                    ActiveKernel::Avx2Fma => shape::<$avx2>(),
+                    ActiveKernel::Portable => shape::<$portable>(),
                 }
             }
         }
@@ -310,10 +336,31 @@ macro_rules! impl_sealed {
 }
 
 #[cfg(target_arch = "x86_64")]
-impl_sealed!(f32, x86::Avx2F32, kernel::Portable<f32, 4, 8>);
+impl_sealed!(
+    f32,
+    x86::Avx512F32,
+    x86::Avx2F32,
+    kernel::Portable<f32, 4, 8>
+);
 #[cfg(target_arch = "x86_64")]
-impl_sealed!(f64, x86::Avx2F64, kernel::Portable<f64, 4, 4>);
+impl_sealed!(
+    f64,
+    x86::Avx512F64,
+    x86::Avx2F64,
+    kernel::Portable<f64, 4, 4>
+);
+// Without x86-64 only `Portable` is ever resolved; the other arms name the portable kernel too.
 #[cfg(not(target_arch = "x86_64"))]
-impl_sealed!(f32, kernel::Portable<f32, 4, 8>, kernel::Portable<f32, 4, 8>);
+impl_sealed!(
+    f32,
+    kernel::Portable<f32, 4, 8>,
+    kernel::Portable<f32, 4, 8>,
+    kernel::Portable<f32, 4, 8>
+);
 #[cfg(not(target_arch = "x86_64"))]
-impl_sealed!(f64, kernel::Portable<f64, 4, 4>, kernel::Portable<f64, 4, 4>);
+impl_sealed!(
+    f64,
+    kernel::Portable<f64, 4, 4>,
+    kernel::Portable<f64, 4, 4>,
+    kernel::Portable<f64, 4, 4>
+);

@@ -96,12 +96,7 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
         unsafe {
             let src = a.offset(i0 as isize * rsa);
             if rows == mr && rsa == 1 {
-                for p in 0..kc {
-                    let col = src.offset(p as isize * csa);
-                    for i in 0..mr {
-                        *out.add(p * mr + i) = *col.add(i);
-                    }
-                }
+                copy_lines(kc, mr, src, csa, out);
             } else if rows == mr && csa == 1 {
                 for i in 0..mr {
                     let row = src.offset(i as isize * rsa);
@@ -147,13 +142,7 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
         unsafe {
             let src = b.offset(j0 as isize * csb);
             if cols == nr && csb == 1 {
-                for p in 0..kc {
-                    std::ptr::copy_nonoverlapping(
-                        src.offset(p as isize * rsb),
-                        out.add(p * nr),
-                        nr,
-                    );
-                }
+                copy_lines(kc, nr, src, rsb, out);
             } else if cols == nr && rsb == 1 {
                 for j in 0..nr {
                     let col = src.offset(j as isize * csb);
@@ -173,6 +162,58 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
                 }
             }
             out = out.add(nr * kc);
+        }
+    }
+}
+
+/// Copies `lines` contiguous lines of `len` elements, the `p`-th read at `src + p·stride`, one
+/// after another into `dst`. The kernels' tile sizes get a copy of constant length (a few vector
+/// moves) instead of a call to `memcpy` per line.
+///
+/// # Safety
+/// The lines must be readable and `dst` must hold `lines·len` elements, not overlapping them.
+#[inline]
+unsafe fn copy_lines<T: Copy>(lines: usize, len: usize, src: *const T, stride: isize, dst: *mut T) {
+    /// The same copy with the line length a constant.
+    ///
+    /// # Safety
+    /// As `copy_lines` with `len = N`.
+    #[inline(always)]
+    unsafe fn fixed<T: Copy, const N: usize>(
+        lines: usize,
+        src: *const T,
+        stride: isize,
+        dst: *mut T,
+    ) {
+        for p in 0..lines {
+            // SAFETY: line `p` is readable and `dst` holds `lines·N` elements (caller).
+            unsafe {
+                let line = src
+                    .offset(p as isize * stride)
+                    .cast::<[T; N]>()
+                    .read_unaligned();
+                dst.add(p * N).cast::<[T; N]>().write_unaligned(line);
+            }
+        }
+    }
+    // SAFETY (every arm): forwarded from the caller, with `N = len`.
+    unsafe {
+        match len {
+            4 => fixed::<T, 4>(lines, src, stride, dst),
+            6 => fixed::<T, 6>(lines, src, stride, dst),
+            8 => fixed::<T, 8>(lines, src, stride, dst),
+            12 => fixed::<T, 12>(lines, src, stride, dst),
+            16 => fixed::<T, 16>(lines, src, stride, dst),
+            32 => fixed::<T, 32>(lines, src, stride, dst),
+            _ => {
+                for p in 0..lines {
+                    std::ptr::copy_nonoverlapping(
+                        src.offset(p as isize * stride),
+                        dst.add(p * len),
+                        len,
+                    );
+                }
+            }
         }
     }
 }

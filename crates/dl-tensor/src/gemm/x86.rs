@@ -1,8 +1,15 @@
-//! AVX2+FMA micro-kernels for x86-64: 6×16 for `f32` and 6×8 for `f64`, i.e. 6 rows of two
-//! 256-bit vectors each: twelve accumulators, two loads of `B` and one broadcast of `A` per step
-//! (15 of the 16 `ymm` registers), enough independent FMAs to keep both FMA ports busy.
+//! x86-64 micro-kernels, each a tile of `MR` rows by two vectors:
 //!
-//! Only called after run-time detection of AVX2 and FMA (see `gemm::resolve`).
+//! - AVX2+FMA: 6×16 for `f32` and 6×8 for `f64`: twelve `ymm` accumulators, two loads of `B`
+//!   and one broadcast of `A` per step (15 of the 16 `ymm` registers).
+//! - AVX-512F: 12×32 for `f32` and 12×16 for `f64`: twenty-four `zmm` accumulators, two loads of
+//!   `B` per step and `A` broadcast from memory (27 of the 32 `zmm` registers).
+//!
+//! Both keep enough independent FMAs in flight to fill two FMA ports. They use the same `KC`
+//! and the same order of operations for each element of `C` (one FMA chain over `p`, then
+//! `α·acc` or `α·acc + β·c`), so they give bit-identical results.
+//!
+//! Only called after run-time detection of the features (see `gemm::resolve`).
 
 use std::arch::x86_64::*;
 
@@ -12,17 +19,18 @@ use super::kernel::Kernel;
 pub(crate) struct Avx2F32;
 /// The `f64` AVX2+FMA kernel, 6×8.
 pub(crate) struct Avx2F64;
+/// The `f32` AVX-512F kernel, 12×32.
+pub(crate) struct Avx512F32;
+/// The `f64` AVX-512F kernel, 12×16.
+pub(crate) struct Avx512F64;
 
-/// Rows of both kernels' tiles.
-const MR: usize = 6;
-
-macro_rules! avx2_kernel {
+macro_rules! x86_kernel {
     (
-        $name:ident, $kernel:ident, $t:ty, $lanes:expr, $kc:expr, $mc:expr, $nc:expr,
-        $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+        $name:ident, $kernel:ident, $features:literal, $t:ty, $mr:expr, $lanes:expr, $kc:expr,
+        $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
     ) => {
         impl Kernel<$t> for $name {
-            const MR: usize = MR;
+            const MR: usize = $mr;
             const NR: usize = 2 * $lanes;
             const KC: usize = $kc;
             const MC: usize = $mc;
@@ -52,8 +60,8 @@ macro_rules! avx2_kernel {
         /// The tile kernel; see [`Kernel::tile`].
         ///
         /// # Safety
-        /// As [`Kernel::tile`]; the CPU must support AVX2 and FMA.
-        #[target_feature(enable = "avx2,fma")]
+        /// As [`Kernel::tile`]; the CPU must support the kernel's features.
+        #[target_feature(enable = $features)]
         unsafe fn $kernel(
             k: usize,
             alpha: $t,
@@ -69,23 +77,36 @@ macro_rules! avx2_kernel {
             mr: usize,
             nr: usize,
         ) {
+            const MR: usize = $mr;
             const NR: usize = 2 * $lanes;
             let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
-            let (mut pa, mut pb) = (a, b);
-            for _ in 0..k {
-                // SAFETY: `pa` walks column `p` of the MR×k A sliver and `pb` row `p` of the
-                // k×NR B sliver, both readable by the caller's contract.
-                unsafe {
-                    let b0 = $loadu(pb);
-                    let b1 = $loadu(pb.add($lanes));
-                    for (i, row) in acc.iter_mut().enumerate() {
-                        let ai = $set1(*pa.offset(i as isize * rsa));
-                        row[0] = $fmadd(ai, b0, row[0]);
-                        row[1] = $fmadd(ai, b1, row[1]);
+            // One step of the product: column `p` of the MR×k A sliver times row `p` of the
+            // k×NR B sliver. Expanded twice so that the packed layout (`rsa = 1`, `csa = MR`)
+            // gets constant offsets instead of a chain of pointer additions.
+            macro_rules! steps {
+                ($rsa:expr, $csa:expr) => {{
+                    let (mut pa, mut pb) = (a, b);
+                    for _ in 0..k {
+                        // SAFETY: `pa` walks the columns of A and `pb` the rows of B, both
+                        // readable by the caller's contract.
+                        unsafe {
+                            let b0 = $loadu(pb);
+                            let b1 = $loadu(pb.add($lanes));
+                            for (i, row) in acc.iter_mut().enumerate() {
+                                let ai = $set1(*pa.offset(i as isize * $rsa));
+                                row[0] = $fmadd(ai, b0, row[0]);
+                                row[1] = $fmadd(ai, b1, row[1]);
+                            }
+                            pa = pa.offset($csa);
+                            pb = pb.offset(rsb);
+                        }
                     }
-                    pa = pa.offset(csa);
-                    pb = pb.offset(rsb);
-                }
+                }};
+            }
+            if rsa == 1 && csa == MR as isize {
+                steps!(1, MR as isize);
+            } else {
+                steps!(rsa, csa);
             }
             let va = $set1(alpha);
             let vb = $set1(beta);
@@ -134,10 +155,12 @@ macro_rules! avx2_kernel {
     };
 }
 
-avx2_kernel!(
+x86_kernel!(
     Avx2F32,
     sgemm_6x16,
+    "avx2,fma",
     f32,
+    6,
     8,
     256,
     144,
@@ -151,10 +174,12 @@ avx2_kernel!(
     _mm256_mul_ps
 );
 
-avx2_kernel!(
+x86_kernel!(
     Avx2F64,
     dgemm_6x8,
+    "avx2,fma",
     f64,
+    6,
     4,
     256,
     72,
@@ -166,4 +191,42 @@ avx2_kernel!(
     _mm256_storeu_pd,
     _mm256_fmadd_pd,
     _mm256_mul_pd
+);
+
+x86_kernel!(
+    Avx512F32,
+    sgemm_12x32,
+    "avx512f",
+    f32,
+    12,
+    16,
+    256,
+    144,
+    4096,
+    __m512,
+    _mm512_setzero_ps,
+    _mm512_set1_ps,
+    _mm512_loadu_ps,
+    _mm512_storeu_ps,
+    _mm512_fmadd_ps,
+    _mm512_mul_ps
+);
+
+x86_kernel!(
+    Avx512F64,
+    dgemm_12x16,
+    "avx512f",
+    f64,
+    12,
+    8,
+    256,
+    72,
+    4096,
+    __m512d,
+    _mm512_setzero_pd,
+    _mm512_set1_pd,
+    _mm512_loadu_pd,
+    _mm512_storeu_pd,
+    _mm512_fmadd_pd,
+    _mm512_mul_pd
 );

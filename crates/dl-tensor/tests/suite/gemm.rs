@@ -1,10 +1,12 @@
 //! GEMM against a naive `f64` reference: every size 0..=33 in each dimension, larger and odd
 //! sizes, all four transpose combinations (as strides), non-unit and negative strides, the BLAS
-//! special cases for α and β, both kernel families, both element types, and bit-identical results
-//! for one and two threads.
+//! special cases for α and β, every kernel family, both element types, and bit-identical results
+//! for one and two threads and for the two x86 kernel families.
 
 use dl_tensor::Float;
-use dl_tensor::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm, gemm_raw, gemm_with};
+use dl_tensor::gemm::{
+    GemmOptions, KernelChoice, MatMut, MatRef, gemm, gemm_raw, gemm_with, kernel_name_for,
+};
 
 /// A small deterministic generator (xorshift64*), so the tests need no RNG crate.
 struct Gen(u64);
@@ -214,7 +216,11 @@ fn check<T: Float>(case: Case, opts: &GemmOptions, seed: u64) -> Vec<T> {
     c.buf
 }
 
-const KERNELS: [KernelChoice; 2] = [KernelChoice::Auto, KernelChoice::Portable];
+const KERNELS: [KernelChoice; 3] = [
+    KernelChoice::Auto,
+    KernelChoice::Avx2Fma,
+    KernelChoice::Portable,
+];
 const ALPHAS: [f64; 3] = [0.0, 1.0, -0.5];
 const BETAS: [f64; 3] = [0.0, 1.0, 2.0];
 
@@ -436,6 +442,46 @@ fn one_and_two_threads_give_identical_bits() {
     }
 }
 
+#[test]
+fn avx512_and_avx2_kernels_give_identical_bits() {
+    // Same KC and the same FMA chain per element: the families differ only in tile shape, so
+    // edge tiles, k slices (k > 256) and in-place or packed operands must all agree bit for bit.
+    // Only meaningful on a CPU with AVX-512F; elsewhere `Auto` is the AVX2 (or portable) kernel.
+    let shapes = [
+        (100, 40, 784),
+        (784, 40, 100),
+        (257, 255, 300),
+        (13, 33, 600),
+        (1000, 16, 9),
+        (150, 70, 20),
+    ];
+    println!(
+        "comparing {} against {}",
+        kernel_name_for(KernelChoice::Auto),
+        kernel_name_for(KernelChoice::Avx2Fma)
+    );
+    for (s, &(m, n, k)) in shapes.iter().enumerate() {
+        for (l, lc) in [Layout::Row, Layout::Col].into_iter().enumerate() {
+            let case = Case {
+                lc,
+                ..varied(m, n, k, s * 2 + l)
+            };
+            let auto32 = check::<f32>(case, &opts(KernelChoice::Auto, 1), s as u64);
+            let avx2_32 = check::<f32>(case, &opts(KernelChoice::Avx2Fma, 1), s as u64);
+            assert!(
+                bits32(&auto32) == bits32(&avx2_32),
+                "f32 {case:?}: C differs between kernel families"
+            );
+            let auto64 = check::<f64>(case, &opts(KernelChoice::Auto, 1), s as u64);
+            let avx2_64 = check::<f64>(case, &opts(KernelChoice::Avx2Fma, 1), s as u64);
+            assert!(
+                bits64(&auto64) == bits64(&avx2_64),
+                "f64 {case:?}: C differs between kernel families"
+            );
+        }
+    }
+}
+
 fn bits32(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
@@ -548,7 +594,10 @@ fn raw_pointer_entry_point() {
 #[test]
 fn default_entry_point_and_kernel_name() {
     let name = dl_tensor::gemm::kernel_name();
-    assert!(name == "avx2+fma" || name == "portable", "{name}");
+    assert!(
+        ["avx512f", "avx2+fma", "portable"].contains(&name),
+        "{name}"
+    );
     let a = [2.0f32; 6];
     let mut c = [0.0f32; 4];
     gemm(
