@@ -143,7 +143,7 @@ fn content_length(url: &str) -> Option<u64> {
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
         .filter_map(|(_, v)| v.trim().parse().ok())
-        .last()
+        .next_back()
 }
 
 /// Runs `curl` on `url`, copying its output into `dest` and counting bytes on `bar`.

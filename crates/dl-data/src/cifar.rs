@@ -43,7 +43,7 @@ fn read_batch_hashed(path: &Path, hash: bool) -> Result<(CifarBatch, Option<Stri
             Err(DataError::Empty {
                 path: path.to_path_buf(),
             })
-        } else if len % CIFAR10_RECORD as u64 != 0 {
+        } else if !len.is_multiple_of(CIFAR10_RECORD as u64) {
             Err(DataError::LengthMismatch {
                 path: path.to_path_buf(),
                 expected: format!("a multiple of {CIFAR10_RECORD} bytes (label + 3×32×32 pixels)"),

@@ -276,13 +276,13 @@ fn fetch_one(
     downloader: &mut dyn Downloader,
 ) -> Result<String, DataError> {
     let path = dir.join(source.file);
-    if path.is_file() {
-        if let Ok(digest) = check(source, &path) {
-            downloader.event(&FetchEvent::Present {
-                file: source.file.to_string(),
-            });
-            return Ok(digest);
-        }
+    if path.is_file()
+        && let Ok(digest) = check(source, &path)
+    {
+        downloader.event(&FetchEvent::Present {
+            file: source.file.to_string(),
+        });
+        return Ok(digest);
     }
     let part = dir.join(format!("{}.part", source.file));
     let mut attempts = Vec::new();

@@ -237,10 +237,10 @@ impl Idx {
 pub(crate) fn describe_magic(bytes: &[u8]) -> String {
     let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let mut out = hex.join(" ");
-    if let [0, 0, code, rank] = *bytes {
-        if let Some(t) = IdxType::from_code(code) {
-            out.push_str(&format!(" ({t}, rank {rank})"));
-        }
+    if let [0, 0, code, rank] = *bytes
+        && let Some(t) = IdxType::from_code(code)
+    {
+        out.push_str(&format!(" ({t}, rank {rank})"));
     }
     out
 }

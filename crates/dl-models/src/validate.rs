@@ -93,12 +93,12 @@ fn validate_mlp(c: &MultiLayerNetConfig) -> Result<(), String> {
         positive(&format!("hidden_sizes[{i}]"), h)?;
     }
     ratio("dropout", c.dropout)?;
-    if let WeightInit::Std(s) = c.init {
-        if !s.is_finite() {
-            return Err(format!(
-                "the init's standard deviation must be finite, got {s}"
-            ));
-        }
+    if let WeightInit::Std(s) = c.init
+        && !s.is_finite()
+    {
+        return Err(format!(
+            "the init's standard deviation must be finite, got {s}"
+        ));
     }
     Ok(())
 }

@@ -25,11 +25,11 @@ impl<T: Float> Tensor<T> {
     /// If the shapes do not broadcast; the message names `op` and both shapes.
     #[track_caller]
     pub fn zip_map(&self, other: &Tensor<T>, op: &str, f: impl Fn(T, T) -> T) -> Self {
-        if self.shape() == other.shape() {
-            if let (Some(a), Some(b)) = (self.try_as_slice(), other.try_as_slice()) {
-                let data = a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
-                return Self::from_vec(data, self.dims());
-            }
+        if self.shape() == other.shape()
+            && let (Some(a), Some(b)) = (self.try_as_slice(), other.try_as_slice())
+        {
+            let data = a.iter().zip(b).map(|(&x, &y)| f(x, y)).collect();
+            return Self::from_vec(data, self.dims());
         }
         let Some(shape) = broadcast_shapes(self.shape(), other.shape()) else {
             shape_mismatch(op, self.shape(), other.shape())
@@ -53,14 +53,14 @@ impl<T: Float> Tensor<T> {
             shape_mismatch(op, self.shape(), other.shape());
         }
         let shape = self.dims();
-        if self.shape() == other.shape() {
-            if let Some(b) = other.try_as_slice() {
-                // `other` keeps its own reference, so copy-on-write protects it if it is `self`'s.
-                for (x, &y) in self.as_mut_slice().iter_mut().zip(b) {
-                    f(x, y);
-                }
-                return;
+        if self.shape() == other.shape()
+            && let Some(b) = other.try_as_slice()
+        {
+            // `other` keeps its own reference, so copy-on-write protects it if it is `self`'s.
+            for (x, &y) in self.as_mut_slice().iter_mut().zip(b) {
+                f(x, y);
             }
+            return;
         }
         let b = other.broadcast_to(shape);
         let (db, sb, ob) = b.raw_parts();

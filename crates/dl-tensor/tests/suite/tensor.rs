@@ -116,7 +116,7 @@ fn unary_ops() {
     assert_eq!(x.max_scalar(0.0).to_vec(), vec![0.0, 0.0, 3.0]);
     assert_eq!(x.min_scalar(0.0).to_vec(), vec![-2.0, 0.0, 0.0]);
     assert_eq!(x.powi(2).to_vec(), vec![4.0, 0.0, 9.0]);
-    assert_eq!(x.exp().ln().max_abs_diff(&x) < 1e-12, true);
+    assert!(x.exp().ln().max_abs_diff(&x) < 1e-12);
     assert_eq!(x.powi(2).sqrt(), x.abs());
     assert_eq!((&x * 2.0).to_vec(), vec![-4.0, 0.0, 6.0]);
     assert_eq!((-&x).to_vec(), vec![2.0, 0.0, -3.0]);
