@@ -405,6 +405,36 @@ fn course_shapes() {
     run_all(&cases, 2);
 }
 
+/// Each shape with C row-major and column-major (layouts, α and β varied by position), and the
+/// seed of its operands.
+fn bit_cases(shapes: &[(usize, usize, usize)]) -> Vec<(Case, u64)> {
+    let mut cases = Vec::new();
+    for (s, &(m, n, k)) in shapes.iter().enumerate() {
+        for (l, lc) in [Layout::Row, Layout::Col].into_iter().enumerate() {
+            let case = Case {
+                lc,
+                ..varied(m, n, k, s * 2 + l)
+            };
+            cases.push((case, s as u64));
+        }
+    }
+    cases
+}
+
+/// Asserts that `a` and `b` give bit-identical C for `case`, in `f32` and in `f64`.
+fn assert_same_bits(case: Case, seed: u64, a: &GemmOptions, b: &GemmOptions) {
+    let (x, y) = (check::<f32>(case, a, seed), check::<f32>(case, b, seed));
+    assert!(
+        bits32(&x) == bits32(&y),
+        "f32 {case:?}: C differs between {a:?} and {b:?}"
+    );
+    let (x, y) = (check::<f64>(case, a, seed), check::<f64>(case, b, seed));
+    assert!(
+        bits64(&x) == bits64(&y),
+        "f64 {case:?}: C differs between {a:?} and {b:?}"
+    );
+}
+
 #[test]
 fn one_and_two_threads_give_identical_bits() {
     let shapes = [
@@ -418,26 +448,9 @@ fn one_and_two_threads_give_identical_bits() {
         (1000, 16, 9),
     ];
     for kernel in KERNELS {
-        for (s, &(m, n, k)) in shapes.iter().enumerate() {
-            for (l, lc) in [Layout::Row, Layout::Col].into_iter().enumerate() {
-                let case = Case {
-                    lc,
-                    ..varied(m, n, k, s * 2 + l)
-                };
-                let one32 = check::<f32>(case, &opts(kernel, 1), s as u64);
-                let two32 = check::<f32>(case, &opts(kernel, 2), s as u64);
-                let three32 = check::<f32>(case, &opts(kernel, 3), s as u64);
-                assert!(
-                    bits32(&one32) == bits32(&two32) && bits32(&one32) == bits32(&three32),
-                    "f32 {case:?} {kernel:?}: C differs between thread counts"
-                );
-                let one64 = check::<f64>(case, &opts(kernel, 1), s as u64);
-                let two64 = check::<f64>(case, &opts(kernel, 2), s as u64);
-                assert!(
-                    bits64(&one64) == bits64(&two64),
-                    "f64 {case:?} {kernel:?}: C differs between thread counts"
-                );
-            }
+        for (case, seed) in bit_cases(&shapes) {
+            assert_same_bits(case, seed, &opts(kernel, 1), &opts(kernel, 2));
+            assert_same_bits(case, seed, &opts(kernel, 1), &opts(kernel, 3));
         }
     }
 }
@@ -460,25 +473,13 @@ fn avx512_and_avx2_kernels_give_identical_bits() {
         kernel_name_for(KernelChoice::Auto),
         kernel_name_for(KernelChoice::Avx2Fma)
     );
-    for (s, &(m, n, k)) in shapes.iter().enumerate() {
-        for (l, lc) in [Layout::Row, Layout::Col].into_iter().enumerate() {
-            let case = Case {
-                lc,
-                ..varied(m, n, k, s * 2 + l)
-            };
-            let auto32 = check::<f32>(case, &opts(KernelChoice::Auto, 1), s as u64);
-            let avx2_32 = check::<f32>(case, &opts(KernelChoice::Avx2Fma, 1), s as u64);
-            assert!(
-                bits32(&auto32) == bits32(&avx2_32),
-                "f32 {case:?}: C differs between kernel families"
-            );
-            let auto64 = check::<f64>(case, &opts(KernelChoice::Auto, 1), s as u64);
-            let avx2_64 = check::<f64>(case, &opts(KernelChoice::Avx2Fma, 1), s as u64);
-            assert!(
-                bits64(&auto64) == bits64(&avx2_64),
-                "f64 {case:?}: C differs between kernel families"
-            );
-        }
+    for (case, seed) in bit_cases(&shapes) {
+        assert_same_bits(
+            case,
+            seed,
+            &opts(KernelChoice::Auto, 1),
+            &opts(KernelChoice::Avx2Fma, 1),
+        );
     }
 }
 
