@@ -19,9 +19,9 @@ use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 ///
 /// The column matrices and the output and input-gradient tensors are kept between calls and
 /// reused (see [`Tensor::recycle`]) as long as the caller drops the tensors it got back before
-/// the next call, so once warmed up a step allocates none of its large buffers. im2col, col2im and the NCHW
-/// transposes run in parallel over samples, the GEMMs over blocks of their output: the results
-/// do not depend on the thread count.
+/// the next call, so once warmed up a step allocates none of its large buffers. im2col, col2im
+/// and the NCHW transposes run in parallel over samples, the GEMMs over blocks of their output:
+/// the results do not depend on the thread count.
 ///
 /// # Shapes
 /// - `W`: `(FN, C, FH, FW)`, `b`: `(FN)`.

@@ -27,7 +27,8 @@ pub(crate) struct Avx512F64;
 macro_rules! x86_kernel {
     (
         $name:ident, $kernel:ident, $features:literal, $t:ty, $mr:expr, $lanes:expr, $kc:expr,
-        $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+        $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident,
+        $fmadd:ident, $mul:ident
     ) => {
         impl Kernel<$t> for $name {
             const MR: usize = $mr;
