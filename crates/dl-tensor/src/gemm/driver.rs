@@ -106,12 +106,7 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     if p.csc != 1 && p.rsc == 1 {
         p = p.transposed();
     }
-    let mut kernel = resolve(opts.kernel);
-    // At most 16 columns would leave half of every 32-wide AVX-512 tile as padding (the
-    // im2col products of small filter banks); the AVX2 kernel gives the same bits with full tiles.
-    if kernel == ActiveKernel::Avx512 && p.n <= 16 && super::fast_kernel_supported() {
-        kernel = ActiveKernel::Avx2Fma;
-    }
+    let kernel = resolve(opts.kernel);
     let (mr, nr) = T::tile_shape(kernel);
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
     let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);
@@ -264,7 +259,12 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
                                     (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
                                 );
                                 let rows = mr.min(mc - ir);
-                                K::tile(
+                                let tile = if cols <= nr / 2 {
+                                    K::half_tile
+                                } else {
+                                    K::tile
+                                };
+                                tile(
                                     kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
                                     rows, cols,
                                 );

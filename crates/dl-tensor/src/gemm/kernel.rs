@@ -42,6 +42,32 @@ pub(crate) trait Kernel<T> {
         mr: usize,
         nr: usize,
     );
+
+    /// [`Kernel::tile`] for a tile of at most `NR / 2` columns (`nr ≤ NR / 2`): the same bits,
+    /// reading only the first `NR / 2` columns of `B`. Kernels with a half-width variant spend
+    /// half the multiply-adds on such column edges; the default runs the full tile.
+    ///
+    /// # Safety
+    /// As [`Kernel::tile`] (all `k·NR` elements of `B` readable), with `nr ≤ NR / 2`.
+    #[inline]
+    unsafe fn half_tile(
+        k: usize,
+        alpha: T,
+        a: *const T,
+        rsa: isize,
+        csa: isize,
+        b: *const T,
+        rsb: isize,
+        beta: T,
+        c: *mut T,
+        rsc: isize,
+        csc: isize,
+        mr: usize,
+        nr: usize,
+    ) {
+        // SAFETY: forwarded.
+        unsafe { Self::tile(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
+    }
 }
 
 /// The portable kernel: plain loops over an `MR×NR` accumulator array, which the compiler keeps

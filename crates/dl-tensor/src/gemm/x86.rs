@@ -5,6 +5,9 @@
 //! - AVX-512F: 12×32 for `f32` and 12×16 for `f64`: twenty-four `zmm` accumulators, two loads of
 //!   `B` per step and `A` broadcast from memory (27 of the 32 `zmm` registers).
 //!
+//! Each also has a half-width variant (one vector per row) for column edges of at most `NR / 2`
+//! columns, which would otherwise pay for a full tile of padding.
+//!
 //! Both keep enough independent FMAs in flight to fill two FMA ports. They use the same `KC`
 //! and the same order of operations for each element of `C` (one FMA chain over `p`, then
 //! `α·acc` or `α·acc + β·c`), so they give bit-identical results.
@@ -26,9 +29,9 @@ pub(crate) struct Avx512F64;
 
 macro_rules! x86_kernel {
     (
-        $name:ident, $kernel:ident, $features:literal, $t:ty, $mr:expr, $lanes:expr, $kc:expr,
-        $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident,
-        $fmadd:ident, $mul:ident
+        $name:ident, $kernel:ident, $half:ident, $features:literal, $t:ty, $mr:expr,
+        $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident,
+        $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
     ) => {
         impl Kernel<$t> for $name {
             const MR: usize = $mr;
@@ -53,15 +56,53 @@ macro_rules! x86_kernel {
                 mr: usize,
                 nr: usize,
             ) {
-                // SAFETY: forwarded from the caller (which also guarantees AVX2 and FMA).
+                // SAFETY: forwarded from the caller (which also guarantees the features).
                 unsafe { $kernel(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
+            }
+
+            #[inline]
+            unsafe fn half_tile(
+                k: usize,
+                alpha: $t,
+                a: *const $t,
+                rsa: isize,
+                csa: isize,
+                b: *const $t,
+                rsb: isize,
+                beta: $t,
+                c: *mut $t,
+                rsc: isize,
+                csc: isize,
+                mr: usize,
+                nr: usize,
+            ) {
+                // SAFETY: forwarded from the caller (which also guarantees the features).
+                unsafe { $half(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
             }
         }
 
-        /// The tile kernel; see [`Kernel::tile`].
+        x86_tile_fn!(
+            $kernel, 2, $features, $t, $mr, $lanes, $vec, $zero, $set1, $loadu, $storeu, $fmadd,
+            $mul
+        );
+        x86_tile_fn!(
+            $half, 1, $features, $t, $mr, $lanes, $vec, $zero, $set1, $loadu, $storeu, $fmadd, $mul
+        );
+    };
+}
+
+/// One tile function: `MR` rows by `$vecs` vectors of `$lanes` elements.
+macro_rules! x86_tile_fn {
+    (
+        $kernel:ident, $vecs:literal, $features:literal, $t:ty, $mr:expr, $lanes:expr,
+        $vec:ty, $zero:ident, $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident,
+        $mul:ident
+    ) => {
+        /// A tile kernel of `MR` rows by `$vecs` vectors; see [`Kernel::tile`].
         ///
         /// # Safety
-        /// As [`Kernel::tile`]; the CPU must support the kernel's features.
+        /// As [`Kernel::tile`] for a tile `$vecs·lanes` wide; the CPU must support the
+        /// kernel's features.
         #[target_feature(enable = $features)]
         unsafe fn $kernel(
             k: usize,
@@ -79,8 +120,9 @@ macro_rules! x86_kernel {
             nr: usize,
         ) {
             const MR: usize = $mr;
-            const NR: usize = 2 * $lanes;
-            let mut acc: [[$vec; 2]; MR] = [[$zero(); 2]; MR];
+            const V: usize = $vecs;
+            const NR: usize = V * $lanes;
+            let mut acc: [[$vec; V]; MR] = [[$zero(); V]; MR];
             // One step of the product: column `p` of the MR×k A sliver times row `p` of the
             // k×NR B sliver. Expanded twice so that the packed layout (`rsa = 1`, `csa = MR`)
             // gets constant offsets instead of a chain of pointer additions.
@@ -91,12 +133,15 @@ macro_rules! x86_kernel {
                         // SAFETY: `pa` walks the columns of A and `pb` the rows of B, both
                         // readable by the caller's contract.
                         unsafe {
-                            let b0 = $loadu(pb);
-                            let b1 = $loadu(pb.add($lanes));
+                            let mut bv = [$zero(); V];
+                            for (h, v) in bv.iter_mut().enumerate() {
+                                *v = $loadu(pb.add(h * $lanes));
+                            }
                             for (i, row) in acc.iter_mut().enumerate() {
                                 let ai = $set1(*pa.offset(i as isize * $rsa));
-                                row[0] = $fmadd(ai, b0, row[0]);
-                                row[1] = $fmadd(ai, b1, row[1]);
+                                for (r, &bh) in row.iter_mut().zip(&bv) {
+                                    *r = $fmadd(ai, bh, *r);
+                                }
                             }
                             pa = pa.offset($csa);
                             pb = pb.offset(rsb);
@@ -130,10 +175,9 @@ macro_rules! x86_kernel {
             } else {
                 let mut tile = [[0.0 as $t; NR]; MR];
                 for (out, row) in tile.iter_mut().zip(&acc) {
-                    // SAFETY: `out` holds NR = 2·lanes elements.
-                    unsafe {
-                        $storeu(out.as_mut_ptr(), row[0]);
-                        $storeu(out.as_mut_ptr().add($lanes), row[1]);
+                    for (h, &ab) in row.iter().enumerate() {
+                        // SAFETY: `out` holds NR = V·lanes elements.
+                        unsafe { $storeu(out.as_mut_ptr().add(h * $lanes), ab) };
                     }
                 }
                 for (i, row) in tile.iter().enumerate().take(mr) {
@@ -159,6 +203,7 @@ macro_rules! x86_kernel {
 x86_kernel!(
     Avx2F32,
     sgemm_6x16,
+    sgemm_6x8,
     "avx2,fma",
     f32,
     6,
@@ -178,6 +223,7 @@ x86_kernel!(
 x86_kernel!(
     Avx2F64,
     dgemm_6x8,
+    dgemm_6x4,
     "avx2,fma",
     f64,
     6,
@@ -197,6 +243,7 @@ x86_kernel!(
 x86_kernel!(
     Avx512F32,
     sgemm_12x32,
+    sgemm_12x16,
     "avx512f",
     f32,
     12,
@@ -216,6 +263,7 @@ x86_kernel!(
 x86_kernel!(
     Avx512F64,
     dgemm_12x16,
+    dgemm_12x8,
     "avx512f",
     f64,
     12,
