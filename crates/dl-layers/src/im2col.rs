@@ -121,29 +121,64 @@ impl Geometry {
         }
     }
 
+    /// Whether the window at output position `(oy, ox)` lies wholly inside the input (no
+    /// padding), and if so the offset of its top-left element in a channel plane.
+    #[inline]
+    fn inner_window(&self, oy: usize, ox: usize) -> Option<usize> {
+        let (y0, x0) = (oy * self.stride, ox * self.stride);
+        let inside = y0 >= self.pad
+            && x0 >= self.pad
+            && y0 + self.fh <= self.h + self.pad
+            && x0 + self.fw <= self.w + self.pad;
+        inside.then(|| (y0 - self.pad) * self.w + (x0 - self.pad))
+    }
+
     /// Unrolls one sample `image` `(C, H, W)` into its `OH·OW` rows of the column matrix,
     /// writing every element of `col` (zeros for padding).
     pub(crate) fn im2col_sample<T: Float>(&self, image: &[T], col: &mut [T]) {
-        let (fw, w, row_len) = (self.fw, self.w as isize, self.row_len());
+        match self.fw {
+            3 => self.im2col_sample_fw::<T, 3>(image, col),
+            5 => self.im2col_sample_fw::<T, 5>(image, col),
+            _ => self.im2col_sample_fw::<T, 0>(image, col),
+        }
+    }
+
+    /// [`Geometry::im2col_sample`] with the window width known at compile time (`FW > 0`) or
+    /// not (`FW = 0`), so the lines of inner windows are copied without a loop.
+    #[inline(always)]
+    fn im2col_sample_fw<T: Float, const FW: usize>(&self, image: &[T], col: &mut [T]) {
+        let (fh, fw, w, row_len) = (self.fh, self.fw, self.w as isize, self.row_len());
+        let plane = self.h * self.w;
         for (pos, col_row) in col.chunks_exact_mut(row_len).enumerate() {
-            self.for_each_line(pos / self.ow, pos % self.ow, |dst, row, x0| {
+            let (oy, ox) = (pos / self.ow, pos % self.ow);
+            if let Some(top_left) = self.inner_window(oy, ox) {
+                for (ci, window) in col_row.chunks_exact_mut(fh * fw).enumerate() {
+                    let first = ci * plane + top_left;
+                    for (ky, out) in window.chunks_exact_mut(fw).enumerate() {
+                        let start = first + ky * self.w;
+                        if FW > 0 {
+                            let out: &mut [T; FW] = out.try_into().expect("window line");
+                            *out = image[start..start + FW].try_into().expect("window line");
+                        } else {
+                            out.copy_from_slice(&image[start..start + fw]);
+                        }
+                    }
+                }
+                continue;
+            }
+            self.for_each_line(oy, ox, |dst, row, x0| {
                 let out = &mut col_row[dst..dst + fw];
                 let Some(row) = row else {
                     out.fill(T::zero());
                     return;
                 };
-                if x0 >= 0 && x0 + fw as isize <= w {
-                    let start = row + x0 as usize;
-                    copy_line(out, &image[start..start + fw]);
-                } else {
-                    for (kx, o) in out.iter_mut().enumerate() {
-                        let ix = x0 + kx as isize;
-                        *o = if (0..w).contains(&ix) {
-                            image[row + ix as usize]
-                        } else {
-                            T::zero()
-                        };
-                    }
+                for (kx, o) in out.iter_mut().enumerate() {
+                    let ix = x0 + kx as isize;
+                    *o = if (0..w).contains(&ix) {
+                        image[row + ix as usize]
+                    } else {
+                        T::zero()
+                    };
                 }
             });
         }
@@ -152,23 +187,50 @@ impl Geometry {
     /// The adjoint of [`Geometry::im2col_sample`]: overwrites `image` `(C, H, W)` with the sum of
     /// every window of `col` (one sample's `OH·OW` rows) added back where it came from.
     pub(crate) fn col2im_sample<T: Float>(&self, col: &[T], image: &mut [T]) {
+        match self.fw {
+            3 => self.col2im_sample_fw::<T, 3>(col, image),
+            5 => self.col2im_sample_fw::<T, 5>(col, image),
+            _ => self.col2im_sample_fw::<T, 0>(col, image),
+        }
+    }
+
+    /// [`Geometry::col2im_sample`] with the window width known at compile time (`FW > 0`) or
+    /// not (`FW = 0`).
+    #[inline(always)]
+    fn col2im_sample_fw<T: Float, const FW: usize>(&self, col: &[T], image: &mut [T]) {
         image.fill(T::zero());
-        let (fw, w, row_len) = (self.fw, self.w as isize, self.row_len());
+        let (fh, fw, w, row_len) = (self.fh, self.fw, self.w as isize, self.row_len());
+        let plane = self.h * self.w;
         for (pos, col_row) in col.chunks_exact(row_len).enumerate() {
-            self.for_each_line(pos / self.ow, pos % self.ow, |dst, row, x0| {
-                let Some(row) = row else { return };
-                let src = &col_row[dst..dst + fw];
-                if x0 >= 0 && x0 + fw as isize <= w {
-                    let start = row + x0 as usize;
-                    for (acc, &v) in image[start..start + fw].iter_mut().zip(src) {
-                        *acc += v;
-                    }
-                } else {
-                    for (kx, &v) in src.iter().enumerate() {
-                        let ix = x0 + kx as isize;
-                        if (0..w).contains(&ix) {
-                            image[row + ix as usize] += v;
+            let (oy, ox) = (pos / self.ow, pos % self.ow);
+            if let Some(top_left) = self.inner_window(oy, ox) {
+                for (ci, window) in col_row.chunks_exact(fh * fw).enumerate() {
+                    let first = ci * plane + top_left;
+                    for (ky, src) in window.chunks_exact(fw).enumerate() {
+                        let start = first + ky * self.w;
+                        if FW > 0 {
+                            let acc: &mut [T; FW] = (&mut image[start..start + FW])
+                                .try_into()
+                                .expect("window line");
+                            let src: &[T; FW] = src.try_into().expect("window line");
+                            for (a, &v) in acc.iter_mut().zip(src) {
+                                *a += v;
+                            }
+                        } else {
+                            for (a, &v) in image[start..start + fw].iter_mut().zip(src) {
+                                *a += v;
+                            }
                         }
+                    }
+                }
+                continue;
+            }
+            self.for_each_line(oy, ox, |dst, row, x0| {
+                let Some(row) = row else { return };
+                for (kx, &v) in col_row[dst..dst + fw].iter().enumerate() {
+                    let ix = x0 + kx as isize;
+                    if (0..w).contains(&ix) {
+                        image[row + ix as usize] += v;
                     }
                 }
             });
@@ -200,25 +262,6 @@ impl Geometry {
             self.col2im_sample(&col[i * sample_len..(i + 1) * sample_len], image_i);
         });
     }
-}
-
-/// `dst.copy_from_slice(src)`, with a constant length for the filter widths the course uses, so
-/// a window line is a couple of moves instead of a call to `memcpy`.
-#[inline(always)]
-fn copy_line<T: Copy>(dst: &mut [T], src: &[T]) {
-    macro_rules! fixed {
-        ($($n:literal),*) => {
-            match dst.len() {
-                $($n => {
-                    let (d, s): (&mut [T; $n], &[T; $n]) =
-                        (dst.try_into().expect("length"), src.try_into().expect("length"));
-                    *d = *s;
-                })*
-                _ => dst.copy_from_slice(src),
-            }
-        };
-    }
-    fixed!(1, 2, 3, 4, 5, 7, 11)
 }
 
 #[track_caller]

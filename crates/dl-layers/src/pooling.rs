@@ -2,8 +2,10 @@
 
 use dl_tensor::{Float, Shape, Tensor};
 
+use dl_tensor::for_each_chunk_mut;
+
 use crate::check::{check_dout, input_rank_mismatch, nchw};
-use crate::im2col::{col2im, conv_output_size, im2col};
+use crate::im2col::conv_output_size;
 use crate::{Layer, Mode, backward_before_forward};
 
 /// What a [`Pooling`] layer computes over each window.
@@ -17,10 +19,12 @@ pub enum PoolKind {
 
 /// Pooling of each channel over `PH×PW` windows with a stride and zero padding.
 ///
-/// The windows are unrolled with [`im2col`] (columns ordered `(c, ph, pw)`, so each row splits
-/// into one `PH·PW` segment per channel); max pooling caches the argmax of every segment, and
-/// backward scatters `dout` into a column matrix that [`col2im`] folds back, adding overlaps.
-/// As in the course, padding is zeros and counts in both the maximum and the mean.
+/// Each output reads its window straight from the input (the course unrolls the windows with
+/// `im2col` first; the values are the same). Max pooling caches where each window's (first)
+/// maximum came from, and backward adds `dout` there; average pooling spreads `dout` evenly over
+/// each window. Overlapping windows add up. As in the course, padding is zeros and counts in both
+/// the maximum and the mean. Samples run in parallel; the output, the cache and the input
+/// gradient are kept and reused between steps (see [`Tensor::recycle`]).
 ///
 /// # Shapes
 /// - input: `(N, C, H, W)`.
@@ -43,16 +47,22 @@ pub struct Pooling<T: Float> {
     stride: usize,
     pad: usize,
     cache: Option<Cache>,
-    _marker: std::marker::PhantomData<fn() -> T>,
+    /// Max pooling: for each output (NCHW order), the offset in its sample of the input element
+    /// its maximum came from, or [`FROM_PADDING`].
+    argmax: Vec<usize>,
+    /// The output handed out by the last forward pass, reused by the next.
+    out: Tensor<T>,
+    /// The input gradient handed out by the last backward pass, reused by the next.
+    dx: Tensor<T>,
 }
 
 struct Cache {
     input_shape: Shape,
     out_shape: Shape,
-    /// For max pooling, the winning position inside each window segment, in the order
-    /// `(n, oh, ow, c)` of the column matrix.
-    argmax: Vec<usize>,
 }
+
+/// Where a window's maximum came from when it was a padding zero.
+const FROM_PADDING: usize = usize::MAX;
 
 impl<T: Float> Pooling<T> {
     /// A pooling layer of `kind` over `ph×pw` windows.
@@ -72,7 +82,9 @@ impl<T: Float> Pooling<T> {
             stride,
             pad,
             cache: None,
-            _marker: std::marker::PhantomData,
+            argmax: Vec::new(),
+            out: Tensor::zeros([0]),
+            dx: Tensor::zeros([0]),
         }
     }
 
@@ -128,37 +140,42 @@ impl<T: Float> Layer<T> for Pooling<T> {
     /// If the input is not 4-D or is smaller than the window.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, _, _] = nchw(|| self.describe(), x);
+        nchw(|| self.describe(), x);
         let out_shape = self.output_shape(x.shape());
-        let [_, _, oh, ow] = out_shape;
-        let k = self.ph * self.pw;
-        let col = im2col(x, self.ph, self.pw, self.stride, self.pad);
-        let mut out = vec![T::zero(); n * c * oh * ow];
-        let mut argmax = Vec::new();
-        if self.kind == PoolKind::Max {
-            argmax.reserve(n * oh * ow * c);
-        }
-        let inv_k = T::one() / T::lit(k as f64);
-        // Segment s of the column matrix is window (n, oy, ox) of channel ci.
-        for (s, seg) in col.as_slice().chunks_exact(k).enumerate() {
-            let (pos, ci) = (s / c, s % c);
-            let (ni, oyx) = (pos / (oh * ow), pos % (oh * ow));
-            let o = (ni * c + ci) * oh * ow + oyx;
-            out[o] = match self.kind {
-                PoolKind::Max => {
-                    let (best, v) = first_max(seg);
-                    argmax.push(best);
-                    v
-                }
-                PoolKind::Avg => seg.iter().copied().sum::<T>() * inv_k,
-            };
+        let windows = self.windows(x.shape());
+        let x = x.to_contiguous();
+        let (image, per_sample) = (x.as_slice(), windows.per_sample());
+        let out = self.out.recycle(out_shape, T::zero());
+        match self.kind {
+            PoolKind::Max => {
+                self.argmax.resize(out.len(), FROM_PADDING);
+                for_each_chunk_mut(&mut self.argmax, per_sample, |i, argmax_i| {
+                    windows.argmax_sample(&image[i * windows.image_len()..], argmax_i);
+                });
+                let argmax = &self.argmax;
+                for_each_chunk_mut(out, per_sample, |i, out_i| {
+                    let image_i = &image[i * windows.image_len()..];
+                    let argmax_i = &argmax[i * per_sample..];
+                    for (o, &from) in out_i.iter_mut().zip(argmax_i) {
+                        *o = if from == FROM_PADDING {
+                            T::zero()
+                        } else {
+                            image_i[from]
+                        };
+                    }
+                });
+            }
+            PoolKind::Avg => {
+                for_each_chunk_mut(out, per_sample, |i, out_i| {
+                    windows.mean_sample(&image[i * windows.image_len()..], out_i);
+                });
+            }
         }
         self.cache = Some(Cache {
             input_shape: x.dims(),
             out_shape: Shape::new(&out_shape),
-            argmax,
         });
-        Tensor::from_vec(out, out_shape)
+        self.out.clone()
     }
 
     #[track_caller]
@@ -167,45 +184,153 @@ impl<T: Float> Layer<T> for Pooling<T> {
             backward_before_forward(&self.describe())
         };
         check_dout(|| self.describe(), &cache.out_shape, dout);
-        let [n, c, oh, ow] = [
-            cache.out_shape[0],
-            cache.out_shape[1],
-            cache.out_shape[2],
-            cache.out_shape[3],
-        ];
-        let k = self.ph * self.pw;
+        let windows = self.windows(&cache.input_shape);
         let dout = dout.to_contiguous();
-        let d = dout.as_slice();
-        let inv_k = T::one() / T::lit(k as f64);
-        let mut dcol = vec![T::zero(); n * oh * ow * c * k];
-        for (s, seg) in dcol.chunks_exact_mut(k).enumerate() {
-            let (pos, ci) = (s / c, s % c);
-            let (ni, oyx) = (pos / (oh * ow), pos % (oh * ow));
-            let g = d[(ni * c + ci) * oh * ow + oyx];
-            match self.kind {
-                PoolKind::Max => seg[cache.argmax[s]] = g,
-                PoolKind::Avg => seg.fill(g * inv_k),
-            }
+        let (d, per_sample) = (dout.as_slice(), windows.per_sample());
+        let (kind, argmax) = (self.kind, &self.argmax);
+        let dx = self.dx.recycle(cache.input_shape, T::zero());
+        if windows.image_len() > 0 {
+            for_each_chunk_mut(dx, windows.image_len(), |i, dx_i| {
+                dx_i.fill(T::zero());
+                let d_i = &d[i * per_sample..(i + 1) * per_sample];
+                match kind {
+                    PoolKind::Max => {
+                        for (&g, &from) in d_i.iter().zip(&argmax[i * per_sample..]) {
+                            if from != FROM_PADDING {
+                                dx_i[from] += g;
+                            }
+                        }
+                    }
+                    PoolKind::Avg => windows.spread_sample(d_i, dx_i),
+                }
+            });
         }
-        let dcol = Tensor::from_vec(dcol, [n * oh * ow, c * k]);
-        col2im(
-            &dcol,
-            &cache.input_shape,
-            self.ph,
-            self.pw,
-            self.stride,
-            self.pad,
-        )
+        self.dx.clone()
     }
 }
 
-/// The index and value of the first maximum (NaN wins, so it propagates).
-fn first_max<T: Float>(seg: &[T]) -> (usize, T) {
-    let mut best = (0, seg[0]);
-    for (i, &v) in seg.iter().enumerate().skip(1) {
-        if v > best.1 || (v.is_nan() && !best.1.is_nan()) {
-            best = (i, v);
+impl<T: Float> Pooling<T> {
+    /// The window geometry over an input of `shape` `(N, C, H, W)`.
+    fn windows(&self, shape: &[usize]) -> Windows {
+        let [_, c, oh, ow] = self.output_shape(shape);
+        Windows {
+            c,
+            h: shape[2],
+            w: shape[3],
+            ph: self.ph,
+            pw: self.pw,
+            stride: self.stride,
+            pad: self.pad,
+            oh,
+            ow,
         }
     }
-    best
+}
+
+/// The pooling windows over one sample `(C, H, W)`.
+#[derive(Clone, Copy, Debug)]
+struct Windows {
+    c: usize,
+    h: usize,
+    w: usize,
+    ph: usize,
+    pw: usize,
+    stride: usize,
+    pad: usize,
+    oh: usize,
+    ow: usize,
+}
+
+impl Windows {
+    /// Elements of one input sample.
+    fn image_len(&self) -> usize {
+        self.c * self.h * self.w
+    }
+
+    /// Outputs of one sample.
+    fn per_sample(&self) -> usize {
+        self.c * self.oh * self.ow
+    }
+
+    /// Calls `f(from)` for every element of the window of output `(ci, oy, ox)`, row by row:
+    /// `from` is the element's offset in the sample, or `None` for padding.
+    #[inline]
+    fn for_each_element(&self, ci: usize, oy: usize, ox: usize, mut f: impl FnMut(Option<usize>)) {
+        for ky in 0..self.ph {
+            let iy = (oy * self.stride + ky)
+                .checked_sub(self.pad)
+                .filter(|&y| y < self.h);
+            for kx in 0..self.pw {
+                let ix = (ox * self.stride + kx)
+                    .checked_sub(self.pad)
+                    .filter(|&x| x < self.w);
+                let from = iy.zip(ix).map(|(y, x)| (ci * self.h + y) * self.w + x);
+                f(from);
+            }
+        }
+    }
+
+    /// For every output of one sample (`C, OH, OW` order), where its window's first maximum
+    /// is (padding counts as 0; NaN wins, so it propagates).
+    fn argmax_sample<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
+        let mut o = 0;
+        for ci in 0..self.c {
+            for oy in 0..self.oh {
+                for ox in 0..self.ow {
+                    let mut best: Option<(usize, T)> = None;
+                    self.for_each_element(ci, oy, ox, |from| {
+                        let (from, v) = match from {
+                            Some(i) => (i, image[i]),
+                            None => (FROM_PADDING, T::zero()),
+                        };
+                        match best {
+                            Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
+                            _ => best = Some((from, v)),
+                        }
+                    });
+                    argmax[o] = best.map_or(FROM_PADDING, |b| b.0);
+                    o += 1;
+                }
+            }
+        }
+    }
+
+    /// The mean of every window of one sample (padding counts as 0), in `C, OH, OW` order.
+    fn mean_sample<T: Float>(&self, image: &[T], out: &mut [T]) {
+        let inv_k = T::one() / T::lit((self.ph * self.pw) as f64);
+        let mut o = 0;
+        for ci in 0..self.c {
+            for oy in 0..self.oh {
+                for ox in 0..self.ow {
+                    let mut sum = T::zero();
+                    self.for_each_element(ci, oy, ox, |from| {
+                        if let Some(i) = from {
+                            sum += image[i];
+                        }
+                    });
+                    out[o] = sum * inv_k;
+                    o += 1;
+                }
+            }
+        }
+    }
+
+    /// Adds `d[o] / (PH·PW)` to every input element of output `o`'s window, for one sample.
+    fn spread_sample<T: Float>(&self, d: &[T], dx: &mut [T]) {
+        let inv_k = T::one() / T::lit((self.ph * self.pw) as f64);
+        let mut o = 0;
+        for ci in 0..self.c {
+            for oy in 0..self.oh {
+                for ox in 0..self.ow {
+                    let g = d[o] * inv_k;
+                    self.for_each_element(ci, oy, ox, |from| {
+                        if let Some(i) = from {
+                            dx[i] += g;
+                        }
+                    });
+                    o += 1;
+                }
+            }
+        }
+    }
 }
