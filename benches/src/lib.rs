@@ -11,6 +11,8 @@
 //! assert!(first.is_finite());
 //! ```
 
+pub mod alloc_count;
+
 use dl_layers::{Labels, Layer, Mode};
 use dl_models::{
     Activation, ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig, WeightInit,

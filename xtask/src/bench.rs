@@ -25,7 +25,7 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
             dl_tensor::set_num_threads(threads);
             // The first step creates the optimizer's state and the layers' buffers.
             step.run();
-            let allocs_before = crate::alloc_count::allocations();
+            let allocs_before = dl_benches::alloc_count::allocations();
             let mut ms: Vec<f64> = (0..request.reps)
                 .map(|_| {
                     let start = Instant::now();
@@ -33,7 +33,7 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
                     start.elapsed().as_secs_f64() * 1e3
                 })
                 .collect();
-            let allocs = crate::alloc_count::allocations() - allocs_before;
+            let allocs = dl_benches::alloc_count::allocations() - allocs_before;
             ms.sort_by(f64::total_cmp);
             println!(
                 "step={} threads={threads} ms={:.3} min_ms={:.3} allocs_per_step={} reps={}  # {}",

@@ -4,7 +4,6 @@
 //! its curves, figures and verdicts under `results/`; `cargo xtask fetch fashion-mnist`
 //! downloads a dataset that is not in the repository.
 
-mod alloc_count;
 mod bench;
 mod cli;
 mod context;
@@ -31,7 +30,7 @@ use crate::cli::Request;
 use crate::error::XtaskError;
 
 #[global_allocator]
-static ALLOCATOR: alloc_count::Counting = alloc_count::Counting;
+static ALLOCATOR: dl_benches::alloc_count::Counting = dl_benches::alloc_count::Counting;
 
 /// The workspace root (the folder above `xtask/`).
 pub fn project_root() -> PathBuf {

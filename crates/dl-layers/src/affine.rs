@@ -32,13 +32,15 @@ pub struct Affine<T: Float> {
     b: Tensor<T>,
     dw: Tensor<T>,
     db: Tensor<T>,
-    cache: Option<Cache<T>>,
-}
-
-struct Cache<T> {
-    /// The input flattened to `(N, in)`.
+    /// The input's shape in the last forward pass (`None` before the first).
+    input_shape: Option<Shape>,
+    /// A copy of the last input, flattened to `(N, in)`: a copy, so that the layer before can
+    /// reuse its output buffer.
     x: Tensor<T>,
-    input_shape: Shape,
+    /// The output handed out by the last forward pass, reused by the next.
+    out: Tensor<T>,
+    /// The input gradient `(N, in)` handed out by the last backward pass, reused by the next.
+    dx: Tensor<T>,
 }
 
 impl<T: Float> Affine<T> {
@@ -66,7 +68,10 @@ impl<T: Float> Affine<T> {
             db: Tensor::zeros_like(&b),
             w: w.to_contiguous(),
             b: b.to_contiguous(),
-            cache: None,
+            input_shape: None,
+            x: Tensor::zeros([0]),
+            out: Tensor::zeros([0]),
+            dx: Tensor::zeros([0]),
         }
     }
 
@@ -115,30 +120,36 @@ impl<T: Float> Layer<T> for Affine<T> {
             let n = x.shape().first().copied().unwrap_or(1);
             input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
         }
-        let x2 = x.flatten_2d();
-        let mut out = Tensor::full([x2.shape()[0], self.out_features()], T::zero());
-        out.gemm_assign(T::one(), &x2, &self.w, T::zero());
-        out.add_inplace(&self.b);
-        self.cache = Some(Cache {
-            x: x2,
-            input_shape: x.dims(),
-        });
-        out
+        x.flatten_2d().map_into(&mut self.x, |v| v);
+        let rows = self.x.shape()[0];
+        self.out.recycle([rows, self.out_features()], T::zero());
+        self.out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
+        self.out.add_inplace(&self.b);
+        self.input_shape = Some(x.dims());
+        self.out.clone()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(cache) = &self.cache else {
+        let Some(input_shape) = self.input_shape else {
             backward_before_forward(&self.describe())
         };
-        let rows = cache.x.shape()[0];
+        let rows = self.x.shape()[0];
         check_dout(|| self.describe(), &[rows, self.out_features()], dout);
         // dW = xᵀ·dout and dx = dout·Wᵀ: the transposes are strided views, not copies.
-        self.dw.gemm_assign(T::one(), &cache.x.t(), dout, T::zero());
-        self.db = dout.sum_axis(0, false);
-        let mut dx = Tensor::zeros([dout.shape()[0], self.in_features()]);
-        dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
-        dx.reshape(cache.input_shape)
+        self.dw.gemm_assign(T::one(), &self.x.t(), dout, T::zero());
+        // db = Σ dout over rows, row by row.
+        let dout_rows = dout.to_contiguous();
+        let db = self.db.as_mut_slice();
+        db.fill(T::zero());
+        for row in dout_rows.as_slice().chunks_exact(db.len().max(1)) {
+            for (acc, &g) in db.iter_mut().zip(row) {
+                *acc += g;
+            }
+        }
+        self.dx.recycle([rows, self.in_features()], T::zero());
+        self.dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
+        self.dx.reshape(input_shape)
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {

@@ -42,12 +42,23 @@ pub struct Dropout<T: Float> {
     rng: Rng,
     fixed_mask: Option<Tensor<T>>,
     last_mask: Option<Tensor<T>>,
-    /// What backward multiplies `dout` by: the scaled mask, or a constant at inference.
+    /// What backward multiplies `dout` by (`None` before the first forward pass).
     cache: Option<Factor<T>>,
+    /// The inverted convention's mask scaled by `1/(1 − p)`.
+    scaled_mask: Tensor<T>,
+    /// The output handed out by the last forward pass, reused by the next.
+    out: Tensor<T>,
+    /// The input gradient handed out by the last backward pass, reused by the next.
+    dx: Tensor<T>,
 }
 
+/// What backward multiplies `dout` by.
 enum Factor<T> {
-    Mask(Tensor<T>),
+    /// The last mask, as it is (the course's convention).
+    Mask,
+    /// The last mask scaled by `1/(1 − p)` (the inverted convention).
+    ScaledMask,
+    /// A constant, at inference, for an input of the given shape.
     Scale(T, Shape),
 }
 
@@ -69,6 +80,9 @@ impl<T: Float> Dropout<T> {
             fixed_mask: None,
             last_mask: None,
             cache: None,
+            scaled_mask: Tensor::zeros([0]),
+            out: Tensor::zeros([0]),
+            dx: Tensor::zeros([0]),
         }
     }
 
@@ -100,16 +114,20 @@ impl<T: Float> Dropout<T> {
         self.last_mask.as_ref()
     }
 
-    fn draw_mask(&mut self, x: &Tensor<T>) -> Tensor<T> {
+    fn draw_mask(&mut self, x: &Tensor<T>) {
         if let Some(mask) = &self.fixed_mask {
             if mask.shape() != x.shape() {
                 input_shape_mismatch("Dropout (fixed mask)", mask.shape(), x.shape());
             }
-            return mask.clone();
+            self.last_mask = Some(mask.clone());
+            return;
         }
         let p = T::lit(self.ratio);
-        let u = Tensor::<T>::rand_uniform(x.dims(), T::zero(), T::one(), &mut self.rng);
-        u.map(|v| if v > p { T::one() } else { T::zero() })
+        let mut mask = self.last_mask.take().unwrap_or_else(|| Tensor::zeros([0]));
+        mask.recycle(x.dims(), T::zero());
+        mask.fill_uniform(T::zero(), T::one(), &mut self.rng);
+        mask.map_inplace(|v| if v > p { T::one() } else { T::zero() });
+        self.last_mask = Some(mask);
     }
 }
 
@@ -127,17 +145,25 @@ impl<T: Float> Layer<T> for Dropout<T> {
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, mode: Mode) -> Tensor<T> {
         let keep = T::one() - T::lit(self.ratio);
+        self.cache = None;
         match mode {
             Mode::Train => {
-                let mask = self.draw_mask(x);
+                self.draw_mask(x);
+                let mask = self.last_mask.as_ref().expect("just drawn");
                 let factor = match self.kind {
-                    DropoutKind::Course => mask.clone(),
-                    DropoutKind::Inverted => mask.mul_scalar(T::one() / keep),
+                    DropoutKind::Course => {
+                        self.cache = Some(Factor::Mask);
+                        mask
+                    }
+                    DropoutKind::Inverted => {
+                        let inv_keep = T::one() / keep;
+                        mask.map_into(&mut self.scaled_mask, |v| v * inv_keep);
+                        self.cache = Some(Factor::ScaledMask);
+                        &self.scaled_mask
+                    }
                 };
-                self.last_mask = Some(mask);
-                let out = x.mul(&factor);
-                self.cache = Some(Factor::Mask(factor));
-                out
+                x.zip_map_into(factor, &mut self.out, "Dropout", |a, m| a * m);
+                self.out.clone()
             }
             Mode::Eval => {
                 let scale = match self.kind {
@@ -148,7 +174,8 @@ impl<T: Float> Layer<T> for Dropout<T> {
                 if scale == T::one() {
                     x.clone()
                 } else {
-                    x.mul_scalar(scale)
+                    x.map_into(&mut self.out, |v| v * scale);
+                    self.out.clone()
                 }
             }
         }
@@ -156,16 +183,19 @@ impl<T: Float> Layer<T> for Dropout<T> {
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        match &self.cache {
+        let factor = match &self.cache {
             None => backward_before_forward("Dropout"),
-            Some(Factor::Mask(m)) => {
-                check_dout("Dropout", m.shape(), dout);
-                dout.mul(m)
-            }
+            Some(Factor::Mask) => self.last_mask.as_ref().expect("kept with the cache"),
+            Some(Factor::ScaledMask) => &self.scaled_mask,
             Some(Factor::Scale(s, shape)) => {
                 check_dout("Dropout", shape, dout);
-                dout.mul_scalar(*s)
+                let s = *s;
+                dout.map_into(&mut self.dx, |d| d * s);
+                return self.dx.clone();
             }
-        }
+        };
+        check_dout("Dropout", factor.shape(), dout);
+        dout.zip_map_into(factor, &mut self.dx, "Dropout", |d, m| d * m);
+        self.dx.clone()
     }
 }

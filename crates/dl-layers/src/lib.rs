@@ -48,6 +48,7 @@
 //! assert_eq!(names, ["W", "b", "W", "b"]);
 //! ```
 
+mod activation_buffers;
 mod affine;
 mod check;
 mod convolution;

@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::check::check_dout;
-use crate::{Layer, Mode, backward_before_forward};
+use crate::activation_buffers::ActivationBuffers;
+use crate::{Layer, Mode};
 
 /// `max(0, x)` element-wise; the gradient passes where `x > 0` and is zero elsewhere
 /// (at `x = 0` too, as the course's `mask = (x <= 0)`).
@@ -12,14 +12,16 @@ use crate::{Layer, Mode, backward_before_forward};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Relu<T: Float> {
-    /// The last output: positive exactly where the input was.
-    out: Option<Tensor<T>>,
+    /// The last output (what backward needs) and the last input gradient.
+    buffers: ActivationBuffers<T>,
 }
 
 impl<T: Float> Relu<T> {
     /// A ReLU layer.
     pub fn new() -> Self {
-        Relu { out: None }
+        Relu {
+            buffers: ActivationBuffers::default(),
+        }
     }
 }
 
@@ -29,19 +31,18 @@ impl<T: Float> Layer<T> for Relu<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let out = x.map(|v| if v > T::zero() { v } else { T::zero() });
-        self.out = Some(out.clone());
-        out
+        self.buffers
+            .forward(x, |v| if v > T::zero() { v } else { T::zero() })
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(out) = &self.out else {
-            backward_before_forward("Relu")
-        };
-        check_dout("Relu", out.shape(), dout);
-        dout.zip_map(out, "Relu backward", |d, y| {
-            if y > T::zero() { d } else { T::zero() }
-        })
+        self.buffers.backward(
+            "Relu",
+            dout,
+            |d, y| {
+                if y > T::zero() { d } else { T::zero() }
+            },
+        )
     }
 }

@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::check::check_dout;
-use crate::{Layer, Mode, backward_before_forward};
+use crate::activation_buffers::ActivationBuffers;
+use crate::{Layer, Mode};
 
 /// `σ(x) = 1 / (1 + e⁻ˣ)` element-wise, computed without overflow for large `|x|`;
 /// backward `dx = dout · σ(x)·(1 − σ(x))` from the cached output.
@@ -12,13 +12,16 @@ use crate::{Layer, Mode, backward_before_forward};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Sigmoid<T: Float> {
-    out: Option<Tensor<T>>,
+    /// The last output (what backward needs) and the last input gradient.
+    buffers: ActivationBuffers<T>,
 }
 
 impl<T: Float> Sigmoid<T> {
     /// A sigmoid layer.
     pub fn new() -> Self {
-        Sigmoid { out: None }
+        Sigmoid {
+            buffers: ActivationBuffers::default(),
+        }
     }
 }
 
@@ -38,17 +41,12 @@ impl<T: Float> Layer<T> for Sigmoid<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let out = x.map(sigmoid);
-        self.out = Some(out.clone());
-        out
+        self.buffers.forward(x, sigmoid)
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(out) = &self.out else {
-            backward_before_forward("Sigmoid")
-        };
-        check_dout("Sigmoid", out.shape(), dout);
-        dout.zip_map(out, "Sigmoid backward", |d, y| d * y * (T::one() - y))
+        self.buffers
+            .backward("Sigmoid", dout, |d, y| d * y * (T::one() - y))
     }
 }

@@ -28,21 +28,30 @@ use crate::{Labels, Loss, backward_before_forward};
 /// let d = loss.backward();
 /// assert!((d.at(&[0, 0]) - (0.25 - 1.0) / 2.0).abs() < 1e-12);
 /// ```
-#[derive(Default)]
 pub struct SoftmaxWithLoss<T: Float> {
-    cache: Option<Cache<T>>,
-}
-
-struct Cache<T> {
-    /// Softmax probabilities of the last forward.
+    /// Softmax probabilities of the last forward pass, reused by the next.
     y: Tensor<T>,
-    /// The labels as class indices or one-hot rows.
-    t: Target<T>,
+    /// The labels of the last forward pass (`None` before the first).
+    target: Option<Target>,
+    /// The last one-hot labels, when they came one-hot.
+    one_hot: Tensor<T>,
+    /// The last class indices, when they came as indices.
+    indices: Vec<usize>,
+    /// The gradient handed out by the last backward pass, reused by the next.
+    dx: Tensor<T>,
 }
 
-enum Target<T> {
-    OneHot(Tensor<T>),
-    Index(Vec<usize>),
+/// How the last labels came.
+#[derive(Clone, Copy)]
+enum Target {
+    OneHot,
+    Index,
+}
+
+impl<T: Float> Default for SoftmaxWithLoss<T> {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 /// The `log` guard of the course's cross-entropy error.
@@ -51,12 +60,18 @@ pub const CROSS_ENTROPY_EPS: f64 = 1e-7;
 impl<T: Float> SoftmaxWithLoss<T> {
     /// A softmax-with-loss layer.
     pub fn new() -> Self {
-        SoftmaxWithLoss { cache: None }
+        SoftmaxWithLoss {
+            y: Tensor::zeros([0]),
+            target: None,
+            one_hot: Tensor::zeros([0]),
+            indices: Vec::new(),
+            dx: Tensor::zeros([0]),
+        }
     }
 
     /// The softmax probabilities `(N, classes)` of the last forward, if any.
     pub fn probabilities(&self) -> Option<&Tensor<T>> {
-        self.cache.as_ref().map(|c| &c.y)
+        self.target.map(|_| &self.y)
     }
 }
 
@@ -69,12 +84,17 @@ pub fn softmax<T: Float>(scores: &Tensor<T>) -> Tensor<T> {
     if scores.ndim() != 2 {
         input_rank_mismatch("softmax", "2-D (N, classes)", scores.shape());
     }
-    let classes = scores.shape()[1];
     let mut y = scores.to_contiguous();
+    softmax_rows(y.as_mut_slice(), scores.shape()[1]);
+    y
+}
+
+/// Replaces every row of `classes` scores in `data` by its softmax.
+fn softmax_rows<T: Float>(data: &mut [T], classes: usize) {
     if classes == 0 {
-        return y;
+        return;
     }
-    for row in y.as_mut_slice().chunks_exact_mut(classes) {
+    for row in data.chunks_exact_mut(classes) {
         let max = row.iter().copied().fold(T::neg_infinity(), T::max);
         let mut sum = T::zero();
         for v in row.iter_mut() {
@@ -85,7 +105,6 @@ pub fn softmax<T: Float>(scores: &Tensor<T>) -> Tensor<T> {
             *v /= sum;
         }
     }
-    y
 }
 
 #[cold]
@@ -102,23 +121,27 @@ impl<T: Float> Loss<T> for SoftmaxWithLoss<T> {
     /// index out of range).
     #[track_caller]
     fn forward(&mut self, scores: &Tensor<T>, labels: Labels<'_, T>) -> T {
-        let y = softmax(scores);
+        if scores.ndim() != 2 {
+            input_rank_mismatch("softmax", "2-D (N, classes)", scores.shape());
+        }
         let (n, classes) = (scores.shape()[0], scores.shape()[1]);
+        scores.map_into(&mut self.y, |v| v);
+        softmax_rows(self.y.as_mut_slice(), classes);
         let eps = T::lit(CROSS_ENTROPY_EPS);
-        let probs = y.as_slice();
+        let probs = self.y.as_slice();
         let mut total = T::zero();
-        let t = match labels {
+        let target = match labels {
             Labels::OneHot(t) => {
                 if t.shape() != scores.shape() {
                     labels_mismatch(scores.shape(), t.shape(), "one-hot labels");
                 }
-                let t = t.to_contiguous();
-                for (&p, &ti) in probs.iter().zip(t.as_slice()) {
+                t.map_into(&mut self.one_hot, |v| v);
+                for (&p, &ti) in probs.iter().zip(self.one_hot.as_slice()) {
                     if ti != T::zero() {
                         total -= ti * (p + eps).ln();
                     }
                 }
-                Target::OneHot(t)
+                Target::OneHot
             }
             Labels::Index(idx) => {
                 if idx.len() != n {
@@ -130,32 +153,38 @@ impl<T: Float> Loss<T> for SoftmaxWithLoss<T> {
                     }
                     total -= (probs[row * classes + k] + eps).ln();
                 }
-                Target::Index(idx.to_vec())
+                self.indices.clear();
+                self.indices.extend_from_slice(idx);
+                Target::Index
             }
         };
-        self.cache = Some(Cache { y, t });
+        self.target = Some(target);
         total / T::lit(n as f64)
     }
 
     #[track_caller]
     fn backward(&mut self) -> Tensor<T> {
-        let Some(cache) = &self.cache else {
+        let Some(target) = self.target else {
             backward_before_forward("SoftmaxWithLoss")
         };
-        let (n, classes) = (cache.y.shape()[0], cache.y.shape()[1]);
+        let (n, classes) = (self.y.shape()[0], self.y.shape()[1]);
         let scale = T::one() / T::lit(n as f64);
-        let mut dx = match &cache.t {
-            Target::OneHot(t) => cache.y.sub(t),
-            Target::Index(idx) => {
-                let mut dx = cache.y.clone();
-                let d = dx.as_mut_slice();
-                for (row, &k) in idx.iter().enumerate() {
+        match target {
+            Target::OneHot => {
+                self.y
+                    .zip_map_into(&self.one_hot, &mut self.dx, "SoftmaxWithLoss", |y, t| {
+                        (y - t) * scale
+                    })
+            }
+            Target::Index => {
+                self.y.map_into(&mut self.dx, |v| v);
+                let d = self.dx.as_mut_slice();
+                for (row, &k) in self.indices.iter().enumerate() {
                     d[row * classes + k] -= T::one();
                 }
-                dx
+                d.iter_mut().for_each(|v| *v *= scale);
             }
-        };
-        dx.scale_inplace(scale);
-        dx
+        }
+        self.dx.clone()
     }
 }

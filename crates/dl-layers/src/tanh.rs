@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::check::check_dout;
-use crate::{Layer, Mode, backward_before_forward};
+use crate::activation_buffers::ActivationBuffers;
+use crate::{Layer, Mode};
 
 /// `tanh x` element-wise; backward `dx = dout · (1 − y²)` from the cached output `y`.
 ///
@@ -11,13 +11,16 @@ use crate::{Layer, Mode, backward_before_forward};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Tanh<T: Float> {
-    out: Option<Tensor<T>>,
+    /// The last output (what backward needs) and the last input gradient.
+    buffers: ActivationBuffers<T>,
 }
 
 impl<T: Float> Tanh<T> {
     /// A tanh layer.
     pub fn new() -> Self {
-        Tanh { out: None }
+        Tanh {
+            buffers: ActivationBuffers::default(),
+        }
     }
 }
 
@@ -27,17 +30,12 @@ impl<T: Float> Layer<T> for Tanh<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let out = x.map(T::tanh);
-        self.out = Some(out.clone());
-        out
+        self.buffers.forward(x, T::tanh)
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(out) = &self.out else {
-            backward_before_forward("Tanh")
-        };
-        check_dout("Tanh", out.shape(), dout);
-        dout.zip_map(out, "Tanh backward", |d, y| d * (T::one() - y * y))
+        self.buffers
+            .backward("Tanh", dout, |d, y| d * (T::one() - y * y))
     }
 }

@@ -70,6 +70,8 @@ impl<T: Float> Sequential<T> {
 
     /// Forward pass and loss: the data loss plus every layer's auxiliary term.
     pub fn loss(&mut self, x: &Tensor<T>, labels: Labels<'_, T>, mode: Mode) -> T {
+        // Dropped first, so the last layer can reuse its output buffer.
+        self.last_scores = None;
         let scores = self.forward(x, mode);
         let aux = self
             .layers

@@ -4,12 +4,67 @@ use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssi
 
 use crate::shape::{broadcast_shapes, shape_mismatch};
 use crate::walk::walk;
-use crate::{Float, Tensor};
+use crate::{Float, Tensor, for_each_chunk_mut};
+
+/// Elements per task of the parallel element-wise passes: smaller tensors run on the calling
+/// thread alone.
+const PARALLEL_CHUNK: usize = 1 << 16;
 
 impl<T: Float> Tensor<T> {
     /// Applies `f` to every element.
     pub fn map(&self, f: impl Fn(T) -> T) -> Self {
         self.map_to(f)
+    }
+
+    /// Writes `f(x)` for every element `x` of `self` into `dst`, which takes `self`'s shape and
+    /// keeps its storage when it is `dst`'s alone and large enough (see [`Tensor::recycle`]): the
+    /// form of [`Tensor::map`] that allocates nothing in a loop. Large tensors are split over
+    /// threads; the result does not depend on their number.
+    ///
+    /// ```
+    /// use dl_tensor::Tensor;
+    /// let x = Tensor::<f32>::from_vec(vec![-1.0, 2.0], [2]);
+    /// let mut y = Tensor::zeros([0]);
+    /// x.map_into(&mut y, |v| v.max(0.0));
+    /// assert_eq!(y.to_vec(), vec![0.0, 2.0]);
+    /// ```
+    pub fn map_into(&self, dst: &mut Tensor<T>, f: impl Fn(T) -> T + Sync + Send) {
+        let src = self.to_contiguous();
+        let src = src.as_slice();
+        let out = dst.recycle(self.dims(), T::zero());
+        for_each_chunk_mut(out, PARALLEL_CHUNK, |i, out_i| {
+            let src_i = &src[i * PARALLEL_CHUNK..];
+            for (o, &x) in out_i.iter_mut().zip(src_i) {
+                *o = f(x);
+            }
+        });
+    }
+
+    /// Writes `f(a, b)` for every pair of elements of `self` and `other`, which must have the
+    /// same shape, into `dst` (see [`Tensor::map_into`]).
+    ///
+    /// # Panics
+    /// If the shapes differ; the message names `op` and both shapes.
+    #[track_caller]
+    pub fn zip_map_into(
+        &self,
+        other: &Tensor<T>,
+        dst: &mut Tensor<T>,
+        op: &str,
+        f: impl Fn(T, T) -> T + Sync + Send,
+    ) {
+        if self.shape() != other.shape() {
+            shape_mismatch(op, self.shape(), other.shape());
+        }
+        let (a, b) = (self.to_contiguous(), other.to_contiguous());
+        let (a, b) = (a.as_slice(), b.as_slice());
+        let out = dst.recycle(self.dims(), T::zero());
+        for_each_chunk_mut(out, PARALLEL_CHUNK, |i, out_i| {
+            let (a_i, b_i) = (&a[i * PARALLEL_CHUNK..], &b[i * PARALLEL_CHUNK..]);
+            for ((o, &x), &y) in out_i.iter_mut().zip(a_i).zip(b_i) {
+                *o = f(x, y);
+            }
+        });
     }
 
     /// Applies `f` to every element in place (copy-on-write).

@@ -44,11 +44,23 @@ impl<T: Float> Tensor<T> {
     #[track_caller]
     pub fn rand_uniform(shape: impl Into<Shape>, low: T, high: T, rng: &mut Rng) -> Self {
         assert!(low < high, "rand_uniform: empty range {low}..{high}");
-        let shape = shape.into();
+        let mut t = Self::zeros(shape);
+        t.fill_uniform(low, high, rng);
+        t
+    }
+
+    /// Overwrites every element (in row-major order) with a draw from the uniform distribution
+    /// on `[low, high)`: the same draws as [`Tensor::rand_uniform`] of this shape, without
+    /// allocating when the storage is this tensor's alone.
+    ///
+    /// # Panics
+    /// If `low >= high`.
+    #[track_caller]
+    pub fn fill_uniform(&mut self, low: T, high: T, rng: &mut Rng) {
+        assert!(low < high, "fill_uniform: empty range {low}..{high}");
         let dist = rand_distr::Uniform::new(low, high).expect("checked range");
-        let data = (0..shape.numel())
-            .map(|_| rand_distr::Distribution::sample(&dist, rng))
-            .collect();
-        Self::from_vec(data, shape)
+        for v in self.as_mut_slice() {
+            *v = rand_distr::Distribution::sample(&dist, rng);
+        }
     }
 }

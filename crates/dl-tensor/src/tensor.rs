@@ -343,18 +343,23 @@ impl<T: Copy> Tensor<T> {
     }
 
     fn set_axis(&mut self, axis: usize, dim: usize, stride: isize) {
-        let mut dims = self.shape.to_vec();
+        let rank = self.shape.len();
+        let mut dims = [0; crate::MAX_DIMS];
+        dims[..rank].copy_from_slice(&self.shape);
         dims[axis] = dim;
-        self.shape = Shape::new(&dims);
+        self.shape = Shape::new(&dims[..rank]);
         self.strides.as_mut_slice()[axis] = stride;
     }
 
     /// A view with axes `a` and `b` swapped.
     #[track_caller]
     pub fn transpose(&self, a: usize, b: usize) -> Self {
-        let mut axes: Vec<usize> = (0..self.ndim()).collect();
+        let mut axes = [0; crate::MAX_DIMS];
+        for (i, axis) in axes.iter_mut().enumerate() {
+            *axis = i;
+        }
         axes.swap(a, b);
-        self.permute(&axes)
+        self.permute(&axes[..self.ndim()])
     }
 
     /// The transpose of a 2-D tensor (a view).

@@ -1,5 +1,8 @@
-//! A global allocator that counts heap allocations, so `cargo xtask bench` can report how many
-//! a training step makes (issue 6 wants none in a steady-state step).
+//! A global allocator that counts heap allocations, so `cargo xtask bench` and the tests can
+//! tell how many a training step makes (none, once warmed up).
+//!
+//! Install it in a binary with
+//! `#[global_allocator] static A: dl_benches::alloc_count::Counting = dl_benches::alloc_count::Counting;`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
