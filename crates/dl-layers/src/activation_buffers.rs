@@ -4,13 +4,16 @@ use dl_tensor::{Float, Tensor};
 
 use crate::backward_before_forward;
 use crate::check::check_dout;
+use crate::output_slots::OutputSlots;
 
 /// The last output `y` of an element-wise activation and the last input gradient, both reused
-/// from step to step (see [`Tensor::recycle`]) as long as the caller drops the tensors it got
-/// back before the next call.
+/// from step to step (see [`Tensor::recycle`]); the output in turn with a second buffer while
+/// the next layer holds the last one.
 pub(crate) struct ActivationBuffers<T: Float> {
-    /// The last output (`None` before the first forward pass).
-    out: Option<Tensor<T>>,
+    /// The outputs.
+    out: OutputSlots<T>,
+    /// Whether a forward pass has run.
+    ready: bool,
     /// The input gradient handed out by the last backward pass.
     dx: Tensor<T>,
 }
@@ -18,7 +21,8 @@ pub(crate) struct ActivationBuffers<T: Float> {
 impl<T: Float> Default for ActivationBuffers<T> {
     fn default() -> Self {
         ActivationBuffers {
-            out: None,
+            out: OutputSlots::default(),
+            ready: false,
             dx: Tensor::zeros([0]),
         }
     }
@@ -27,10 +31,10 @@ impl<T: Float> Default for ActivationBuffers<T> {
 impl<T: Float> ActivationBuffers<T> {
     /// `y = f(x)` element-wise into the kept output, which is returned (shared, not copied).
     pub(crate) fn forward(&mut self, x: &Tensor<T>, f: impl Fn(T) -> T + Sync + Send) -> Tensor<T> {
-        let mut out = self.out.take().unwrap_or_else(|| Tensor::zeros([0]));
-        x.map_into(&mut out, f);
-        self.out = Some(out.clone());
-        out
+        let out = self.out.next();
+        x.map_into(out, f);
+        self.ready = true;
+        out.clone()
     }
 
     /// `dx = g(dout, y)` element-wise into the kept gradient, which is returned.
@@ -45,9 +49,10 @@ impl<T: Float> ActivationBuffers<T> {
         dout: &Tensor<T>,
         g: impl Fn(T, T) -> T + Sync + Send,
     ) -> Tensor<T> {
-        let Some(out) = &self.out else {
+        if !self.ready {
             backward_before_forward(layer)
-        };
+        }
+        let out = self.out.last();
         check_dout(layer, out.shape(), dout);
         dout.zip_map_into(out, &mut self.dx, layer, g);
         self.dx.clone()

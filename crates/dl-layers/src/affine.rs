@@ -34,8 +34,8 @@ pub struct Affine<T: Float> {
     db: Tensor<T>,
     /// The input's shape in the last forward pass (`None` before the first).
     input_shape: Option<Shape>,
-    /// The last input, flattened to `(N, in)`: a copy in training, so that the layer before can
-    /// reuse its output buffer; a view at inference.
+    /// The last input, flattened to `(N, in)` (a view: the layers before keep a second output
+    /// buffer for the time this one holds their last output).
     x: Tensor<T>,
     /// The output handed out by the last forward pass, reused by the next.
     out: Tensor<T>,
@@ -114,18 +114,13 @@ impl<T: Float> Layer<T> for Affine<T> {
     /// # Panics
     /// If the input does not flatten to `(N, in)`.
     #[track_caller]
-    fn forward(&mut self, x: &Tensor<T>, mode: Mode) -> Tensor<T> {
+    fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
         let features: usize = x.shape().iter().skip(1).product();
         if x.ndim() < 2 || features != self.in_features() {
             let n = x.shape().first().copied().unwrap_or(1);
             input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
         }
-        // Training keeps a copy, so the layer before can reuse its output buffer next step;
-        // inference (large evaluation batches, no backward needed) keeps a view.
-        match mode {
-            Mode::Train => x.flatten_2d().map_into(&mut self.x, |v| v),
-            Mode::Eval => self.x = x.flatten_2d(),
-        }
+        self.x = x.flatten_2d();
         let rows = self.x.shape()[0];
         self.out.recycle([rows, self.out_features()], T::zero());
         self.out.gemm_assign(T::one(), &self.x, &self.w, T::zero());

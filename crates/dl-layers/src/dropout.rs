@@ -3,6 +3,7 @@
 use dl_tensor::{Float, Rng, Shape, Tensor, rng_from_seed};
 
 use crate::check::{check_dout, input_shape_mismatch};
+use crate::output_slots::OutputSlots;
 use crate::{Layer, Mode, backward_before_forward};
 
 /// Where a [`Dropout`] layer puts the `1 − p` correction.
@@ -46,8 +47,8 @@ pub struct Dropout<T: Float> {
     cache: Option<Factor<T>>,
     /// The inverted convention's mask scaled by `1/(1 − p)`.
     scaled_mask: Tensor<T>,
-    /// The output handed out by the last forward pass, reused by the next.
-    out: Tensor<T>,
+    /// The outputs handed out, reused in turn.
+    out: OutputSlots<T>,
     /// The input gradient handed out by the last backward pass, reused by the next.
     dx: Tensor<T>,
 }
@@ -81,7 +82,7 @@ impl<T: Float> Dropout<T> {
             last_mask: None,
             cache: None,
             scaled_mask: Tensor::zeros([0]),
-            out: Tensor::zeros([0]),
+            out: OutputSlots::default(),
             dx: Tensor::zeros([0]),
         }
     }
@@ -162,8 +163,9 @@ impl<T: Float> Layer<T> for Dropout<T> {
                         &self.scaled_mask
                     }
                 };
-                x.zip_map_into(factor, &mut self.out, "Dropout", |a, m| a * m);
-                self.out.clone()
+                let out = self.out.next();
+                x.zip_map_into(factor, out, "Dropout", |a, m| a * m);
+                out.clone()
             }
             Mode::Eval => {
                 let scale = match self.kind {
@@ -174,8 +176,9 @@ impl<T: Float> Layer<T> for Dropout<T> {
                 if scale == T::one() {
                     x.clone()
                 } else {
-                    x.map_into(&mut self.out, |v| v * scale);
-                    self.out.clone()
+                    let out = self.out.next();
+                    x.map_into(out, |v| v * scale);
+                    out.clone()
                 }
             }
         }

@@ -59,6 +59,7 @@ pub mod gradcheck;
 pub mod im2col;
 mod init;
 mod layer;
+mod output_slots;
 mod pooling;
 mod relu;
 mod sigmoid;

@@ -6,6 +6,7 @@ use dl_tensor::for_each_chunk_mut;
 
 use crate::check::{check_dout, input_rank_mismatch, nchw};
 use crate::im2col::conv_output_size;
+use crate::output_slots::OutputSlots;
 use crate::{Layer, Mode, backward_before_forward};
 
 /// What a [`Pooling`] layer computes over each window.
@@ -50,8 +51,8 @@ pub struct Pooling<T: Float> {
     /// Max pooling: for each output (NCHW order), the offset in its sample of the input element
     /// its maximum came from, or [`FROM_PADDING`].
     argmax: Vec<usize>,
-    /// The output handed out by the last forward pass, reused by the next.
-    out: Tensor<T>,
+    /// The outputs handed out, reused in turn.
+    out: OutputSlots<T>,
     /// The input gradient handed out by the last backward pass, reused by the next.
     dx: Tensor<T>,
 }
@@ -83,7 +84,7 @@ impl<T: Float> Pooling<T> {
             pad,
             cache: None,
             argmax: Vec::new(),
-            out: Tensor::zeros([0]),
+            out: OutputSlots::default(),
             dx: Tensor::zeros([0]),
         }
     }
@@ -145,7 +146,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
         let windows = self.windows(x.shape());
         let x = x.to_contiguous();
         let (image, per_sample) = (x.as_slice(), windows.per_sample());
-        let out = self.out.recycle(out_shape, T::zero());
+        let out = self.out.next().recycle(out_shape, T::zero());
         match self.kind {
             PoolKind::Max => {
                 self.argmax.resize(out.len(), FROM_PADDING);
@@ -175,7 +176,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
             input_shape: x.dims(),
             out_shape: Shape::new(&out_shape),
         });
-        self.out.clone()
+        self.out.last().clone()
     }
 
     #[track_caller]

@@ -8,7 +8,7 @@ use crate::{Float, Tensor, for_each_chunk_mut};
 
 /// Elements per task of the parallel element-wise passes: smaller tensors run on the calling
 /// thread alone.
-const PARALLEL_CHUNK: usize = 1 << 16;
+const PARALLEL_CHUNK: usize = 1 << 18;
 
 impl<T: Float> Tensor<T> {
     /// Applies `f` to every element.

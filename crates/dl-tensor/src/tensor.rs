@@ -176,6 +176,12 @@ impl<T: Copy> Tensor<T> {
         &mut storage[offset..offset + len]
     }
 
+    /// Whether no other tensor shares this one's storage, so that writing through it
+    /// (for example with [`Tensor::recycle`]) copies nothing.
+    pub fn owns_storage(&self) -> bool {
+        Arc::strong_count(&self.storage) == 1 && Arc::weak_count(&self.storage) == 0
+    }
+
     /// Makes `self` a dense, row-major tensor of `shape` whose elements the caller is about to
     /// overwrite, and returns them. The storage is reused when this tensor is its sole owner and
     /// it holds enough elements, so a layer that keeps its output between steps allocates nothing
