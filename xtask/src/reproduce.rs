@@ -50,6 +50,8 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
 /// Runs the named experiments.
 pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     let selected = select(names, ctx.full)?;
+    // The revision the results will name: the one this run started from.
+    crate::write::git_revision();
     ensure_dir(&ctx.out_dir)?;
     dl_tensor::set_num_threads(ctx.threads);
     let all = names.iter().any(|n| n == "all");

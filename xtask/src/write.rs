@@ -182,13 +182,21 @@ pub fn write_outcome(
     write_json(&dir.join("summary.json"), &summary)
 }
 
-/// The current git revision, or "unknown".
+/// The git revision when this process first asked (`reproduce` asks as it starts), or
+/// "unknown".
 pub fn git_revision() -> String {
-    std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    // Read once per process, so every summary and the report of one run name the same commit
+    // even if HEAD moves while it runs.
+    static REVISION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REVISION
+        .get_or_init(|| {
+            std::process::Command::new("git")
+                .args(["rev-parse", "--short", "HEAD"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_else(|| "unknown".into())
+        })
+        .clone()
 }
