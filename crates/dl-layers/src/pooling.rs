@@ -253,6 +253,12 @@ impl Windows {
         self.c * self.oh * self.ow
     }
 
+    /// The outputs `(ci, oy, ox)` of one sample, in `C, OH, OW` order.
+    fn outputs(&self) -> impl Iterator<Item = (usize, usize, usize)> + use<> {
+        let (c, oh, ow) = (self.c, self.oh, self.ow);
+        (0..c).flat_map(move |ci| (0..oh).flat_map(move |oy| (0..ow).map(move |ox| (ci, oy, ox))))
+    }
+
     /// Calls `f(from)` for every element of the window of output `(ci, oy, ox)`, row by row:
     /// `from` is the element's offset in the sample, or `None` for padding.
     #[inline]
@@ -274,64 +280,46 @@ impl Windows {
     /// For every output of one sample (`C, OH, OW` order), where its window's first maximum
     /// is (padding counts as 0; NaN wins, so it propagates).
     fn argmax_sample<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
-        let mut o = 0;
-        for ci in 0..self.c {
-            for oy in 0..self.oh {
-                for ox in 0..self.ow {
-                    let mut best: Option<(usize, T)> = None;
-                    self.for_each_element(ci, oy, ox, |from| {
-                        let (from, v) = match from {
-                            Some(i) => (i, image[i]),
-                            None => (FROM_PADDING, T::zero()),
-                        };
-                        match best {
-                            Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
-                            _ => best = Some((from, v)),
-                        }
-                    });
-                    argmax[o] = best.map_or(FROM_PADDING, |b| b.0);
-                    o += 1;
+        for ((ci, oy, ox), slot) in self.outputs().zip(argmax) {
+            let mut best: Option<(usize, T)> = None;
+            self.for_each_element(ci, oy, ox, |from| {
+                let (from, v) = match from {
+                    Some(i) => (i, image[i]),
+                    None => (FROM_PADDING, T::zero()),
+                };
+                match best {
+                    Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
+                    _ => best = Some((from, v)),
                 }
-            }
+            });
+            *slot = best.map_or(FROM_PADDING, |b| b.0);
         }
     }
 
     /// The mean of every window of one sample (padding counts as 0), in `C, OH, OW` order.
     fn mean_sample<T: Float>(&self, image: &[T], out: &mut [T]) {
         let inv_k = T::one() / T::lit((self.ph * self.pw) as f64);
-        let mut o = 0;
-        for ci in 0..self.c {
-            for oy in 0..self.oh {
-                for ox in 0..self.ow {
-                    let mut sum = T::zero();
-                    self.for_each_element(ci, oy, ox, |from| {
-                        if let Some(i) = from {
-                            sum += image[i];
-                        }
-                    });
-                    out[o] = sum * inv_k;
-                    o += 1;
+        for ((ci, oy, ox), o) in self.outputs().zip(out) {
+            let mut sum = T::zero();
+            self.for_each_element(ci, oy, ox, |from| {
+                if let Some(i) = from {
+                    sum += image[i];
                 }
-            }
+            });
+            *o = sum * inv_k;
         }
     }
 
     /// Adds `d[o] / (PH·PW)` to every input element of output `o`'s window, for one sample.
     fn spread_sample<T: Float>(&self, d: &[T], dx: &mut [T]) {
         let inv_k = T::one() / T::lit((self.ph * self.pw) as f64);
-        let mut o = 0;
-        for ci in 0..self.c {
-            for oy in 0..self.oh {
-                for ox in 0..self.ow {
-                    let g = d[o] * inv_k;
-                    self.for_each_element(ci, oy, ox, |from| {
-                        if let Some(i) = from {
-                            dx[i] += g;
-                        }
-                    });
-                    o += 1;
+        for ((ci, oy, ox), &d_o) in self.outputs().zip(d) {
+            let g = d_o * inv_k;
+            self.for_each_element(ci, oy, ox, |from| {
+                if let Some(i) = from {
+                    dx[i] += g;
                 }
-            }
+            });
         }
     }
 }
