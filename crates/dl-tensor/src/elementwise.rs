@@ -117,6 +117,19 @@ impl<T: Float> Tensor<T> {
             }
             return;
         }
+        // A vector along the last axis (a bias added to every row): row by row, no index walk.
+        if other.ndim() == 1
+            && !other.is_empty()
+            && self.shape().last() == Some(&other.len())
+            && let Some(b) = other.try_as_slice()
+        {
+            for row in self.as_mut_slice().chunks_exact_mut(b.len()) {
+                for (x, &y) in row.iter_mut().zip(b) {
+                    f(x, y);
+                }
+            }
+            return;
+        }
         let b = other.broadcast_to(shape);
         let (db, sb, ob) = b.raw_parts();
         let out = self.as_mut_slice();
