@@ -4,7 +4,7 @@ use dl_tensor::{Float, Shape, Tensor};
 
 use dl_tensor::for_each_chunk_mut;
 
-use crate::check::{check_dout, input_rank_mismatch, nchw};
+use crate::check::{check_dout, input_rank_mismatch};
 use crate::im2col::conv_output_size;
 use crate::output_slots::OutputSlots;
 use crate::{Layer, Mode, backward_before_forward};
@@ -59,7 +59,7 @@ pub struct Pooling<T: Float> {
 
 struct Cache {
     input_shape: Shape,
-    out_shape: Shape,
+    windows: Windows,
 }
 
 /// Where a window's maximum came from when it was a padding zero.
@@ -141,9 +141,8 @@ impl<T: Float> Layer<T> for Pooling<T> {
     /// If the input is not 4-D or is smaller than the window.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        nchw(|| self.describe(), x);
-        let out_shape = self.output_shape(x.shape());
         let windows = self.windows(x.shape());
+        let out_shape = windows.output_shape(x.shape()[0]);
         let x = x.to_contiguous();
         let (image, per_sample) = (x.as_slice(), windows.per_sample());
         let out = self.out.next().recycle(out_shape, T::zero());
@@ -174,7 +173,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
         }
         self.cache = Some(Cache {
             input_shape: x.dims(),
-            out_shape: Shape::new(&out_shape),
+            windows,
         });
         self.out.last().clone()
     }
@@ -184,8 +183,12 @@ impl<T: Float> Layer<T> for Pooling<T> {
         let Some(cache) = &self.cache else {
             backward_before_forward(&self.describe())
         };
-        check_dout(|| self.describe(), &cache.out_shape, dout);
-        let windows = self.windows(&cache.input_shape);
+        let windows = cache.windows;
+        check_dout(
+            || self.describe(),
+            &windows.output_shape(cache.input_shape[0]),
+            dout,
+        );
         let dout = dout.to_contiguous();
         let (d, per_sample) = (dout.as_slice(), windows.per_sample());
         let (kind, argmax) = (self.kind, &self.argmax);
@@ -212,6 +215,10 @@ impl<T: Float> Layer<T> for Pooling<T> {
 
 impl<T: Float> Pooling<T> {
     /// The window geometry over an input of `shape` `(N, C, H, W)`.
+    ///
+    /// # Panics
+    /// As [`Pooling::output_shape`].
+    #[track_caller]
     fn windows(&self, shape: &[usize]) -> Windows {
         let [_, c, oh, ow] = self.output_shape(shape);
         Windows {
@@ -243,6 +250,11 @@ struct Windows {
 }
 
 impl Windows {
+    /// The output shape for `n` samples: `(N, C, OH, OW)`.
+    fn output_shape(&self, n: usize) -> [usize; 4] {
+        [n, self.c, self.oh, self.ow]
+    }
+
     /// Elements of one input sample.
     fn image_len(&self) -> usize {
         self.c * self.h * self.w

@@ -81,12 +81,22 @@ impl<T: Float> SoftmaxWithLoss<T> {
 /// If `scores` is not 2-D.
 #[track_caller]
 pub fn softmax<T: Float>(scores: &Tensor<T>) -> Tensor<T> {
-    if scores.ndim() != 2 {
-        input_rank_mismatch("softmax", "2-D (N, classes)", scores.shape());
-    }
+    let (_, classes) = rows_and_classes(scores);
     let mut y = scores.to_contiguous();
-    softmax_rows(y.as_mut_slice(), scores.shape()[1]);
+    softmax_rows(y.as_mut_slice(), classes);
     y
+}
+
+/// `(N, classes)` of a score matrix.
+///
+/// # Panics
+/// If `scores` is not 2-D.
+#[track_caller]
+fn rows_and_classes<T: Copy>(scores: &Tensor<T>) -> (usize, usize) {
+    match *scores.shape() {
+        [n, classes] => (n, classes),
+        _ => input_rank_mismatch("softmax", "2-D (N, classes)", scores.shape()),
+    }
 }
 
 /// Replaces every row of `classes` scores in `data` by its softmax.
@@ -121,10 +131,7 @@ impl<T: Float> Loss<T> for SoftmaxWithLoss<T> {
     /// index out of range).
     #[track_caller]
     fn forward(&mut self, scores: &Tensor<T>, labels: Labels<'_, T>) -> T {
-        if scores.ndim() != 2 {
-            input_rank_mismatch("softmax", "2-D (N, classes)", scores.shape());
-        }
-        let (n, classes) = (scores.shape()[0], scores.shape()[1]);
+        let (n, classes) = rows_and_classes(scores);
         scores.map_into(&mut self.y, |v| v);
         softmax_rows(self.y.as_mut_slice(), classes);
         let eps = T::lit(CROSS_ENTROPY_EPS);
