@@ -260,7 +260,7 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
                                 );
                                 let rows = mr.min(mc - ir);
                                 let tile = if cols <= nr / 2 {
-                                    K::half_tile
+                                    <K::Half as Kernel<T>>::tile
                                 } else {
                                     K::tile
                                 };

@@ -18,6 +18,11 @@ pub(crate) trait Kernel<T> {
     /// Columns of a `B` panel.
     const NC: usize;
 
+    /// The kernel for column edges of at most `NR / 2` columns: a half-width variant with the
+    /// same `MR`, `KC` and order of operations (so the same bits) but half the multiply-adds, or
+    /// `Self` when there is none. It reads `B` with the caller's row stride, like `tile`.
+    type Half: Kernel<T>;
+
     /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile, where `A` is
     /// `MR×k` with element `(i, p)` at `a + i·rsa + p·csa`, `B` is `k×NR` with element `(p, j)`
     /// at `b + p·rsb + j`, and `C`'s element `(i, j)` is at `c + i·rsc + j·csc`. When `β = 0`,
@@ -42,32 +47,6 @@ pub(crate) trait Kernel<T> {
         mr: usize,
         nr: usize,
     );
-
-    /// [`Kernel::tile`] for a tile of at most `NR / 2` columns (`nr ≤ NR / 2`): the same bits,
-    /// reading only the first `NR / 2` columns of `B`. Kernels with a half-width variant spend
-    /// half the multiply-adds on such column edges; the default runs the full tile.
-    ///
-    /// # Safety
-    /// As [`Kernel::tile`] (all `k·NR` elements of `B` readable), with `nr ≤ NR / 2`.
-    #[inline]
-    unsafe fn half_tile(
-        k: usize,
-        alpha: T,
-        a: *const T,
-        rsa: isize,
-        csa: isize,
-        b: *const T,
-        rsb: isize,
-        beta: T,
-        c: *mut T,
-        rsc: isize,
-        csc: isize,
-        mr: usize,
-        nr: usize,
-    ) {
-        // SAFETY: forwarded.
-        unsafe { Self::tile(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
-    }
 }
 
 /// The portable kernel: plain loops over an `MR×NR` accumulator array, which the compiler keeps
@@ -80,6 +59,7 @@ impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, 
     const KC: usize = 256;
     const MC: usize = 128;
     const NC: usize = 2048;
+    type Half = Self;
 
     #[inline(never)]
     unsafe fn tile(

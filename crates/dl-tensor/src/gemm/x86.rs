@@ -5,8 +5,9 @@
 //! - AVX-512F: 12×32 for `f32` and 12×16 for `f64`: twenty-four `zmm` accumulators, two loads of
 //!   `B` per step and `A` broadcast from memory (27 of the 32 `zmm` registers).
 //!
-//! Each also has a half-width variant (one vector per row) for column edges of at most `NR / 2`
-//! columns, which would otherwise pay for a full tile of padding.
+//! Each also has a half-width variant (`…Half`, one vector per row: its [`Kernel::Half`]) for
+//! column edges of at most `NR / 2` columns, which would otherwise pay for a full tile of
+//! padding.
 //!
 //! Both keep enough independent FMAs in flight to fill two FMA ports. They use the same `KC`
 //! and the same order of operations for each element of `C` (one FMA chain over `p`, then
@@ -29,16 +30,38 @@ pub(crate) struct Avx512F64;
 
 macro_rules! x86_kernel {
     (
-        $name:ident, $kernel:ident, $half:ident, $features:literal, $t:ty, $mr:expr,
-        $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident, $set1:ident,
-        $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+        $name:ident, $kernel:ident, $half_name:ident, $half:ident, $features:literal, $t:ty,
+        $mr:expr, $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident,
+        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+    ) => {
+        #[doc = concat!("The half-width variant of [`", stringify!($name), "`]: one vector per row.")]
+        pub(crate) struct $half_name;
+
+        x86_kernel_impl!(
+            $name, $half_name, $kernel, 2, $features, $t, $mr, $lanes, $kc, $mc, $nc, $vec, $zero,
+            $set1, $loadu, $storeu, $fmadd, $mul
+        );
+        x86_kernel_impl!(
+            $half_name, $half_name, $half, 1, $features, $t, $mr, $lanes, $kc, $mc, $nc, $vec,
+            $zero, $set1, $loadu, $storeu, $fmadd, $mul
+        );
+    };
+}
+
+/// The [`Kernel`] impl of one kernel type of `$vecs` vectors per row, and its tile function.
+macro_rules! x86_kernel_impl {
+    (
+        $name:ident, $half_name:ident, $kernel:ident, $vecs:literal, $features:literal, $t:ty,
+        $mr:expr, $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident,
+        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
     ) => {
         impl Kernel<$t> for $name {
             const MR: usize = $mr;
-            const NR: usize = 2 * $lanes;
+            const NR: usize = $vecs * $lanes;
             const KC: usize = $kc;
             const MC: usize = $mc;
             const NC: usize = $nc;
+            type Half = $half_name;
 
             #[inline]
             unsafe fn tile(
@@ -59,34 +82,11 @@ macro_rules! x86_kernel {
                 // SAFETY: forwarded from the caller (which also guarantees the features).
                 unsafe { $kernel(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
             }
-
-            #[inline]
-            unsafe fn half_tile(
-                k: usize,
-                alpha: $t,
-                a: *const $t,
-                rsa: isize,
-                csa: isize,
-                b: *const $t,
-                rsb: isize,
-                beta: $t,
-                c: *mut $t,
-                rsc: isize,
-                csc: isize,
-                mr: usize,
-                nr: usize,
-            ) {
-                // SAFETY: forwarded from the caller (which also guarantees the features).
-                unsafe { $half(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
-            }
         }
 
         x86_tile_fn!(
-            $kernel, 2, $features, $t, $mr, $lanes, $vec, $zero, $set1, $loadu, $storeu, $fmadd,
-            $mul
-        );
-        x86_tile_fn!(
-            $half, 1, $features, $t, $mr, $lanes, $vec, $zero, $set1, $loadu, $storeu, $fmadd, $mul
+            $kernel, $vecs, $features, $t, $mr, $lanes, $vec, $zero, $set1, $loadu, $storeu,
+            $fmadd, $mul
         );
     };
 }
@@ -203,6 +203,7 @@ macro_rules! x86_tile_fn {
 x86_kernel!(
     Avx2F32,
     sgemm_6x16,
+    Avx2F32Half,
     sgemm_6x8,
     "avx2,fma",
     f32,
@@ -223,6 +224,7 @@ x86_kernel!(
 x86_kernel!(
     Avx2F64,
     dgemm_6x8,
+    Avx2F64Half,
     dgemm_6x4,
     "avx2,fma",
     f64,
@@ -243,6 +245,7 @@ x86_kernel!(
 x86_kernel!(
     Avx512F32,
     sgemm_12x32,
+    Avx512F32Half,
     sgemm_12x16,
     "avx512f",
     f32,
@@ -263,6 +266,7 @@ x86_kernel!(
 x86_kernel!(
     Avx512F64,
     dgemm_12x16,
+    Avx512F64Half,
     dgemm_12x8,
     "avx512f",
     f64,
