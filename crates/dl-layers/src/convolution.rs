@@ -1,7 +1,7 @@
-//! 2-D convolution (cross-correlation, as the course) through `im2col` and GEMM.
+//! 2-D convolution (cross-correlation, as the course) through `im2col` and GEMM, block by block.
 
 use dl_tensor::gemm::{MatMut, MatRef, gemm};
-use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut};
+use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut, for_each_chunk_with_scratch, num_threads};
 
 use crate::check::{check_dout, input_rank_mismatch, input_shape_mismatch};
 use crate::im2col::{Geometry, conv_output_size, four_dims};
@@ -10,18 +10,22 @@ use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 /// A convolution layer: `FN` filters of `C×FH×FW` slide over the input with a stride and zero
 /// padding; each output is a window's dot product with a filter plus the filter's bias.
 ///
-/// Forward unrolls the windows with [`im2col`](crate::im2col::im2col) into `col`
-/// `(N·OH·OW, C·FH·FW)` and computes the whole batch as one GEMM, `col · Wᵀ` `(N·OH·OW, FN)`
-/// (the course's formulation; `Wᵀ` is a strided view, never copied), then adds the bias while
-/// transposing each sample into the NCHW output. Backward, with `D` the upstream gradient laid
-/// out as `(N·OH·OW, FN)`: `dW = Dᵀ · col`, `db = Σ D` over rows, `dcol = D · W`, and
-/// [`col2im`](crate::im2col::col2im) adds overlapping windows back into `dx`.
+/// The course's formulation, computed block by block. The batch is cut into blocks of samples
+/// whose unrolled windows fit a core's L2 cache; one thread takes a block through all of its
+/// steps before the next, so the column matrices never go through main memory:
+/// - forward unrolls the block's windows (the transposed column matrix of
+///   [`im2col`](crate::im2col::im2col), whose rows are shifted copies of input lines), computes
+///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` and `Wᵀ` are strided views, never copied),
+///   and adds the bias while transposing each sample into the NCHW output;
+/// - backward unrolls each block again from the kept input rather than keeping the batch's
+///   columns, sums `dW = Dᵀ · col` and `db = Σ D` over groups of blocks (the groups are then
+///   added in order), and per sample computes `dcol = D · W` and adds its windows back into
+///   `dx` ([`col2im`](crate::im2col::col2im)'s sum, line by line).
 ///
-/// The column matrices and the output and input-gradient tensors are kept between calls and
+/// Blocks and groups depend on the shapes only, so the results do not depend on the thread
+/// count. Each thread keeps its block buffers, and the output and input-gradient tensors are
 /// reused (see [`Tensor::recycle`]) as long as the caller drops the tensors it got back before
-/// the next call, so once warmed up a step allocates none of its large buffers. im2col, col2im
-/// and the NCHW transposes run in parallel over samples, the GEMMs over blocks of their output:
-/// the results do not depend on the thread count.
+/// the next call: once warmed up a step allocates nothing.
 ///
 /// # Shapes
 /// - `W`: `(FN, C, FH, FW)`, `b`: `(FN)`.
@@ -48,12 +52,12 @@ pub struct Convolution<T: Float> {
     pad: usize,
     /// The geometry of the last forward pass (`None` before the first).
     last: Option<Geometry>,
-    /// The last forward pass's unrolled input, `(N·OH·OW, C·FH·FW)`.
-    col: Vec<T>,
-    /// Scratch: the product `col · Wᵀ` in forward, `dcol` in backward.
-    work: Vec<T>,
-    /// Scratch: the upstream gradient as `(N·OH·OW, FN)`.
-    dout_rows: Vec<T>,
+    /// The last forward pass's input (contiguous), which backward unrolls again.
+    input: Tensor<T>,
+    /// One set of block buffers per thread.
+    scratch: Vec<Scratch<T>>,
+    /// Backward's per-group partial sums of `dWᵀ` `(C·FH·FW, FN)` and `db` `(FN)`.
+    parts: Vec<T>,
     /// The output handed out by the last forward pass, reused by the next.
     out: Tensor<T>,
     /// The input gradient handed out by the last backward pass, reused by the next.
@@ -107,9 +111,9 @@ impl<T: Float> Convolution<T> {
             stride,
             pad,
             last: None,
-            col: Vec::new(),
-            work: Vec::new(),
-            dout_rows: Vec::new(),
+            input: Tensor::zeros([0]),
+            scratch: Vec::new(),
+            parts: Vec::new(),
             out: Tensor::zeros([0]),
             dx: Tensor::zeros([0]),
         }
@@ -189,41 +193,59 @@ impl<T: Float> Layer<T> for Convolution<T> {
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
         let out_shape = self.output_shape(x.shape());
         let [fnum, _, fh, fw] = self.filter_shape();
-        let shape = four_dims("Convolution", x.shape());
-        let g = Geometry::new(shape, fh, fw, self.stride, self.pad);
-        let (rows, ckk, positions) = (g.rows(), g.row_len(), g.positions());
-
+        let g = Geometry::new(
+            four_dims("Convolution", x.shape()),
+            fh,
+            fw,
+            self.stride,
+            self.pad,
+        );
+        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
+        let per_block = samples_per_block::<T>(&g);
         let (x, w, b) = (
             x.to_contiguous(),
             self.w.to_contiguous(),
             self.b.to_contiguous(),
         );
-        resize(&mut self.col, rows * ckk);
-        g.im2col_into(x.as_slice(), &mut self.col);
+        let (xs, bias) = (x.as_slice(), b.as_slice());
+        let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
 
-        // work (N·OH·OW, FN) = col · Wᵀ.
-        resize(&mut self.work, rows * fnum);
-        gemm(
-            T::one(),
-            MatRef::row_major(&self.col, rows, ckk),
-            MatRef::row_major(w.as_slice(), fnum, ckk).t(),
-            T::zero(),
-            MatMut::row_major(&mut self.work, rows, fnum),
-        );
-
-        // out[n, f, p] = work[n·OH·OW + p, f] + b[f].
-        let (work, bias) = (&self.work, b.as_slice());
+        let sample_out = fnum * positions;
         let out = self.out.recycle(out_shape, T::zero());
-        if positions > 0 && fnum > 0 {
-            for_each_chunk_mut(out, fnum * positions, |i, out_i| {
-                let work_i = &work[i * positions * fnum..(i + 1) * positions * fnum];
-                for (f, (plane, &bf)) in out_i.chunks_exact_mut(positions).zip(bias).enumerate() {
-                    for (o, w_row) in plane.iter_mut().zip(work_i.chunks_exact(fnum)) {
-                        *o = w_row[f] + bf;
+        self.scratch.resize_with(num_threads(), Scratch::default);
+        for_each_chunk_with_scratch(
+            out,
+            per_block * sample_out,
+            &mut self.scratch,
+            |blk, out, s| {
+                let first = blk * per_block;
+                let rows = out.len() / sample_out * positions;
+                let images = &xs[first * image_len..][..rows / positions * image_len];
+                s.unroll(&g, images, rows);
+                // work (rows, FN) = col · Wᵀ, with col = col_tᵀ a strided view.
+                resize(&mut s.work, rows * fnum);
+                gemm(
+                    T::one(),
+                    MatRef::row_major(&s.col, ckk, rows).t(),
+                    w_t,
+                    T::zero(),
+                    MatMut::row_major(&mut s.work, rows, fnum),
+                );
+                // out[n, f, p] = work[n·OH·OW + p, f] + b[f].
+                for (out_i, work_i) in out
+                    .chunks_exact_mut(sample_out)
+                    .zip(s.work.chunks_exact(positions * fnum))
+                {
+                    for (f, (plane, &bf)) in out_i.chunks_exact_mut(positions).zip(bias).enumerate()
+                    {
+                        for (o, w_row) in plane.iter_mut().zip(work_i.chunks_exact(fnum)) {
+                            *o = w_row[f] + bf;
+                        }
                     }
                 }
-            });
-        }
+            },
+        );
+        self.input = x;
         self.last = Some(g);
         self.out.clone()
     }
@@ -235,55 +257,84 @@ impl<T: Float> Layer<T> for Convolution<T> {
         };
         let fnum = self.filter_shape()[0];
         check_dout(|| self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
-        let (rows, ckk, positions) = (g.rows(), g.row_len(), g.positions());
+        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
+        let per_block = samples_per_block::<T>(&g);
+        let blocks = g.n.div_ceil(per_block);
         let (dout, w) = (dout.to_contiguous(), self.w.to_contiguous());
-        let d = dout.as_slice();
+        let (d, xs) = (dout.as_slice(), self.input.as_slice());
+        self.scratch.resize_with(num_threads(), Scratch::default);
 
-        // db[f] = Σ over (N, OH, OW) of dout[n, f, ·, ·].
-        let db = self.db.as_mut_slice();
-        db.fill(T::zero());
-        if positions > 0 && fnum > 0 {
-            for d_i in d.chunks_exact(fnum * positions) {
-                for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
-                    *acc += plane.iter().copied().sum::<T>();
-                }
-            }
-        }
-
-        // D (N·OH·OW, FN): each sample's (FN, OH·OW) block, transposed.
-        resize(&mut self.dout_rows, rows * fnum);
-        if positions > 0 && fnum > 0 {
-            for_each_chunk_mut(&mut self.dout_rows, positions * fnum, |i, rows_i| {
-                let d_i = &d[i * fnum * positions..(i + 1) * fnum * positions];
-                for (p, row) in rows_i.chunks_exact_mut(fnum).enumerate() {
-                    for (r, plane) in row.iter_mut().zip(d_i.chunks_exact(positions)) {
-                        *r = plane[p];
+        // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
+        // into its own part; the parts are then added in group order.
+        let groups = blocks
+            .min(MAX_GROUPS)
+            .min(g.rows().div_ceil(MIN_GROUP_ROWS));
+        let part_len = ckk * fnum + fnum;
+        resize(&mut self.parts, groups * part_len);
+        for_each_chunk_with_scratch(
+            &mut self.parts,
+            part_len,
+            &mut self.scratch,
+            |gi, part, s| {
+                let (dw_t, db) = part.split_at_mut(ckk * fnum);
+                db.fill(T::zero());
+                for blk in gi * blocks / groups..(gi + 1) * blocks / groups {
+                    let first = blk * per_block;
+                    let count = per_block.min(g.n - first);
+                    let rows = count * positions;
+                    s.unroll(&g, &xs[first * image_len..][..count * image_len], rows);
+                    let d_blk = &d[first * fnum * positions..][..count * fnum * positions];
+                    s.gather_rows(d_blk, fnum, positions);
+                    for d_i in d_blk.chunks_exact(fnum * positions) {
+                        for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
+                            *acc += plane.iter().copied().sum::<T>();
+                        }
                     }
+                    let beta = if blk == gi * blocks / groups {
+                        T::zero()
+                    } else {
+                        T::one()
+                    };
+                    gemm(
+                        T::one(),
+                        MatRef::row_major(&s.col, ckk, rows),
+                        MatRef::row_major(&s.work, rows, fnum),
+                        beta,
+                        MatMut::row_major(dw_t, ckk, fnum),
+                    );
+                }
+            },
+        );
+        sum_parts(&mut self.parts, groups, part_len);
+        // The total, transposed: dW (FN, CKK) and db (FN).
+        let (dw_t, db) = self.parts[..part_len].split_at(ckk * fnum);
+        self.db.as_mut_slice().copy_from_slice(db);
+        if ckk > 0 {
+            for_each_chunk_mut(self.dw.as_mut_slice(), ckk, |f, row| {
+                for (v, dw_row) in row.iter_mut().zip(dw_t.chunks_exact(fnum)) {
+                    *v = dw_row[f];
                 }
             });
         }
-        let d_rows = MatRef::row_major(&self.dout_rows, rows, fnum);
 
-        // dW (FN, CKK) = Dᵀ · col.
-        gemm(
-            T::one(),
-            d_rows.t(),
-            MatRef::row_major(&self.col, rows, ckk),
-            T::zero(),
-            MatMut::row_major(self.dw.as_mut_slice(), fnum, ckk),
-        );
-
-        // dcol (N·OH·OW, CKK) = D · W, then dx = col2im(dcol).
-        resize(&mut self.work, rows * ckk);
-        gemm(
-            T::one(),
-            d_rows,
-            MatRef::row_major(w.as_slice(), fnum, ckk),
-            T::zero(),
-            MatMut::row_major(&mut self.work, rows, ckk),
-        );
+        // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = fold(dcol_t).
+        let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
         let dx = self.dx.recycle([g.n, g.c, g.h, g.w], T::zero());
-        g.col2im_into(&self.work, dx);
+        for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
+            resize(&mut s.col, ckk * positions);
+            gemm(
+                T::one(),
+                w_t,
+                MatRef::row_major(
+                    &d[i * fnum * positions..][..fnum * positions],
+                    fnum,
+                    positions,
+                ),
+                T::zero(),
+                MatMut::row_major(&mut s.col, ckk, positions),
+            );
+            g.fold_sample(&mut s.col, positions, dx_i);
+        });
         self.dx.clone()
     }
 
@@ -302,6 +353,102 @@ impl<T: Float> Layer<T> for Convolution<T> {
             value: &mut self.b,
             grad: &mut self.db,
         });
+    }
+}
+
+/// Bytes of unrolled input one block of samples may take. A block's column matrix, its product
+/// and GEMM's packed copies then stay in one core's L2 cache (1 MiB on the machines measured),
+/// instead of the whole batch's columns going through memory.
+const BLOCK_BYTES: usize = 512 * 1024;
+
+/// The most groups backward splits a batch into for the weight gradient. Each group sums its
+/// blocks on one thread; the groups' sums are then added in order, so `dW` does not depend on
+/// the thread count. Bounds the memory of the partial sums and the parallelism of that pass.
+const MAX_GROUPS: usize = 16;
+
+/// The fewest rows of the column matrix a weight-gradient group should hold: adding a group's
+/// partial `dW` into the total reads as many elements as it has, so a group must be long enough
+/// for its GEMM to outweigh that (a batch of fewer rows is one group, whose GEMMs use the
+/// threads themselves).
+const MIN_GROUP_ROWS: usize = 2048;
+
+/// Adds the `groups` parts of `part_len` elements of `parts` into the first, in group order
+/// (in parallel over elements, so the sums do not depend on the thread count).
+fn sum_parts<T: Float>(parts: &mut [T], groups: usize, part_len: usize) {
+    if groups < 2 || part_len == 0 {
+        return;
+    }
+    let (total, rest) = parts[..groups * part_len].split_at_mut(part_len);
+    let rest = &*rest;
+    for_each_chunk_mut(total, SUM_CHUNK, |i, acc| {
+        let range = i * SUM_CHUNK..i * SUM_CHUNK + acc.len();
+        for part in rest.chunks_exact(part_len) {
+            for (a, &v) in acc.iter_mut().zip(&part[range.clone()]) {
+                *a += v;
+            }
+        }
+    });
+}
+
+/// Elements per task when [`sum_parts`] adds the parts.
+const SUM_CHUNK: usize = 1 << 14;
+
+/// Samples per block: as many as fit [`BLOCK_BYTES`] of column matrix, at least one. Depends on
+/// the geometry and `T` only, so blocks (and results) do not depend on the thread count.
+fn samples_per_block<T>(g: &Geometry) -> usize {
+    let sample_bytes = g.positions() * g.row_len() * std::mem::size_of::<T>();
+    (BLOCK_BYTES / sample_bytes.max(1)).clamp(1, g.n.max(1))
+}
+
+/// One thread's buffers for a block of samples.
+struct Scratch<T> {
+    /// The block's column matrix `(rows, C·FH·FW)`; `dcol` in backward's second pass.
+    col: Vec<T>,
+    /// `col · Wᵀ` in forward; the upstream gradient as rows `(rows, FN)` in backward.
+    work: Vec<T>,
+}
+
+impl<T> Default for Scratch<T> {
+    fn default() -> Self {
+        Scratch {
+            col: Vec::new(),
+            work: Vec::new(),
+        }
+    }
+}
+
+impl<T: Float> Scratch<T> {
+    /// Unrolls `images` (whole samples `(C, H, W)`) into `col` as the transposed column matrix
+    /// `(C·FH·FW, rows)`, the samples side by side.
+    fn unroll(&mut self, g: &Geometry, images: &[T], rows: usize) {
+        let (positions, image_len) = (g.positions(), g.image_len());
+        resize(&mut self.col, g.row_len() * rows);
+        if image_len == 0 {
+            return;
+        }
+        for (i, image) in images.chunks_exact(image_len).enumerate() {
+            g.unfold_sample(image, &mut self.col[i * positions..], rows);
+        }
+    }
+
+    /// Lays out the upstream gradient `d` of whole samples `(FN, OH·OW)` as rows `(n·OH·OW, FN)`
+    /// in `work`.
+    fn gather_rows(&mut self, d: &[T], fnum: usize, positions: usize) {
+        resize(&mut self.work, d.len());
+        if fnum == 0 {
+            return;
+        }
+        for (rows_i, d_i) in self
+            .work
+            .chunks_exact_mut(positions * fnum)
+            .zip(d.chunks_exact(fnum * positions))
+        {
+            for (p, row) in rows_i.chunks_exact_mut(fnum).enumerate() {
+                for (r, plane) in row.iter_mut().zip(d_i.chunks_exact(positions)) {
+                    *r = plane[p];
+                }
+            }
+        }
     }
 }
 

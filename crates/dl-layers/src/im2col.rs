@@ -102,164 +102,40 @@ impl Geometry {
         self.c * self.h * self.w
     }
 
-    /// For output position `(oy, ox)`, calls `f(dst, row, x0)` for every window line: `dst` is
-    /// the line's offset in the column row, `row` the input line's offset in the sample (`None`
-    /// for a padding line) and `x0` the window's first input column (may be negative).
-    #[inline]
-    fn for_each_line(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, Option<usize>, isize)) {
-        let pad = self.pad as isize;
-        let x0 = (ox * self.stride) as isize - pad;
-        for ci in 0..self.c {
-            for ky in 0..self.fh {
-                let iy = (oy * self.stride + ky) as isize - pad;
-                let dst = (ci * self.fh + ky) * self.fw;
-                let row = (0..self.h as isize)
-                    .contains(&iy)
-                    .then(|| (ci * self.h + iy as usize) * self.w);
-                f(dst, row, x0);
-            }
-        }
-    }
-
-    /// Whether the window at output position `(oy, ox)` lies wholly inside the input (no
-    /// padding), and if so the offset of its top-left element in a channel plane.
-    #[inline]
-    fn inner_window(&self, oy: usize, ox: usize) -> Option<usize> {
-        let (y0, x0) = (oy * self.stride, ox * self.stride);
-        let inside = y0 >= self.pad
-            && x0 >= self.pad
-            && y0 + self.fh <= self.h + self.pad
-            && x0 + self.fw <= self.w + self.pad;
-        inside.then(|| (y0 - self.pad) * self.w + (x0 - self.pad))
-    }
-
-    /// Unrolls one sample `image` `(C, H, W)` into its `OH·OW` rows of the column matrix,
-    /// writing every element of `col` (zeros for padding).
-    pub(crate) fn im2col_sample<T: Float>(&self, image: &[T], col: &mut [T]) {
-        match self.fw {
-            3 => self.im2col_sample_fw::<T, 3>(image, col),
-            5 => self.im2col_sample_fw::<T, 5>(image, col),
-            _ => self.im2col_sample_fw::<T, 0>(image, col),
-        }
-    }
-
-    /// [`Geometry::im2col_sample`] with the window width known at compile time (`FW > 0`) or
-    /// not (`FW = 0`), so the lines of inner windows are copied without a loop.
-    #[inline(always)]
-    fn im2col_sample_fw<T: Float, const FW: usize>(&self, image: &[T], col: &mut [T]) {
-        let (fh, fw, w, row_len) = (self.fh, self.fw, self.w as isize, self.row_len());
-        let plane = self.h * self.w;
-        for (pos, col_row) in col.chunks_exact_mut(row_len).enumerate() {
-            let (oy, ox) = (pos / self.ow, pos % self.ow);
-            if let Some(top_left) = self.inner_window(oy, ox) {
-                for (ci, window) in col_row.chunks_exact_mut(fh * fw).enumerate() {
-                    let first = ci * plane + top_left;
-                    for (ky, out) in window.chunks_exact_mut(fw).enumerate() {
-                        let start = first + ky * self.w;
-                        if FW > 0 {
-                            let out: &mut [T; FW] = out.try_into().expect("window line");
-                            *out = image[start..start + FW].try_into().expect("window line");
-                        } else {
-                            out.copy_from_slice(&image[start..start + fw]);
-                        }
-                    }
-                }
-                continue;
-            }
-            self.for_each_line(oy, ox, |dst, row, x0| {
-                let out = &mut col_row[dst..dst + fw];
-                let Some(row) = row else {
-                    out.fill(T::zero());
-                    return;
-                };
-                for (kx, o) in out.iter_mut().enumerate() {
-                    let ix = x0 + kx as isize;
-                    *o = if (0..w).contains(&ix) {
-                        image[row + ix as usize]
-                    } else {
-                        T::zero()
-                    };
-                }
-            });
-        }
-    }
-
-    /// The adjoint of [`Geometry::im2col_sample`]: overwrites `image` `(C, H, W)` with the sum of
-    /// every window of `col` (one sample's `OH·OW` rows) added back where it came from.
-    pub(crate) fn col2im_sample<T: Float>(&self, col: &[T], image: &mut [T]) {
-        match self.fw {
-            3 => self.col2im_sample_fw::<T, 3>(col, image),
-            5 => self.col2im_sample_fw::<T, 5>(col, image),
-            _ => self.col2im_sample_fw::<T, 0>(col, image),
-        }
-    }
-
-    /// [`Geometry::col2im_sample`] with the window width known at compile time (`FW > 0`) or
-    /// not (`FW = 0`).
-    #[inline(always)]
-    fn col2im_sample_fw<T: Float, const FW: usize>(&self, col: &[T], image: &mut [T]) {
-        image.fill(T::zero());
-        let (fh, fw, w, row_len) = (self.fh, self.fw, self.w as isize, self.row_len());
-        let plane = self.h * self.w;
-        for (pos, col_row) in col.chunks_exact(row_len).enumerate() {
-            let (oy, ox) = (pos / self.ow, pos % self.ow);
-            if let Some(top_left) = self.inner_window(oy, ox) {
-                for (ci, window) in col_row.chunks_exact(fh * fw).enumerate() {
-                    let first = ci * plane + top_left;
-                    for (ky, src) in window.chunks_exact(fw).enumerate() {
-                        let start = first + ky * self.w;
-                        if FW > 0 {
-                            let acc: &mut [T; FW] = (&mut image[start..start + FW])
-                                .try_into()
-                                .expect("window line");
-                            let src: &[T; FW] = src.try_into().expect("window line");
-                            for (a, &v) in acc.iter_mut().zip(src) {
-                                *a += v;
-                            }
-                        } else {
-                            for (a, &v) in image[start..start + fw].iter_mut().zip(src) {
-                                *a += v;
-                            }
-                        }
-                    }
-                }
-                continue;
-            }
-            self.for_each_line(oy, ox, |dst, row, x0| {
-                let Some(row) = row else { return };
-                for (kx, &v) in col_row[dst..dst + fw].iter().enumerate() {
-                    let ix = x0 + kx as isize;
-                    if (0..w).contains(&ix) {
-                        image[row + ix as usize] += v;
-                    }
-                }
-            });
-        }
-    }
-
-    /// [`Geometry::im2col_sample`] for every sample of `input` `(N, C, H, W)`, in parallel over
-    /// samples, into `col` `(N·OH·OW, C·FH·FW)`.
-    pub(crate) fn im2col_into<T: Float>(&self, input: &[T], col: &mut [T]) {
-        let (image_len, sample_len) = (self.image_len(), self.positions() * self.row_len());
-        debug_assert_eq!(col.len(), self.n * sample_len);
-        if sample_len == 0 {
+    /// Every sample of `input` `(N, C, H, W)` unrolled into `col` `(N·OH·OW, C·FH·FW)`, in
+    /// parallel over samples: [`Geometry::unfold_sample`], transposed.
+    fn im2col_into<T: Float>(&self, input: &[T], col: &mut [T]) {
+        let (image_len, positions, row_len) = (self.image_len(), self.positions(), self.row_len());
+        if positions * row_len == 0 {
             return;
         }
-        for_each_chunk_mut(col, sample_len, |i, col_i| {
-            self.im2col_sample(&input[i * image_len..(i + 1) * image_len], col_i);
+        for_each_chunk_mut(col, positions * row_len, |i, col_i| {
+            let mut col_t = vec![T::zero(); row_len * positions];
+            self.unfold_sample(&input[i * image_len..][..image_len], &mut col_t, positions);
+            for (r, line) in col_t.chunks_exact(positions).enumerate() {
+                for (row, &v) in col_i.chunks_exact_mut(row_len).zip(line) {
+                    row[r] = v;
+                }
+            }
         });
     }
 
-    /// [`Geometry::col2im_sample`] for every sample, in parallel over samples, into `image`
-    /// `(N, C, H, W)`.
-    pub(crate) fn col2im_into<T: Float>(&self, col: &[T], image: &mut [T]) {
-        let (image_len, sample_len) = (self.image_len(), self.positions() * self.row_len());
-        debug_assert_eq!(image.len(), self.n * image_len);
+    /// The adjoint of [`Geometry::im2col_into`]: every sample's rows of `col` added back into
+    /// `image` `(N, C, H, W)`, in parallel over samples.
+    fn col2im_into<T: Float>(&self, col: &[T], image: &mut [T]) {
+        let (image_len, positions, row_len) = (self.image_len(), self.positions(), self.row_len());
         if image_len == 0 {
             return;
         }
         for_each_chunk_mut(image, image_len, |i, image_i| {
-            self.col2im_sample(&col[i * sample_len..(i + 1) * sample_len], image_i);
+            let col_i = &col[i * positions * row_len..][..positions * row_len];
+            let mut col_t = vec![T::zero(); row_len * positions];
+            for (r, line) in col_t.chunks_exact_mut(positions).enumerate() {
+                for (v, row) in line.iter_mut().zip(col_i.chunks_exact(row_len)) {
+                    *v = row[r];
+                }
+            }
+            self.fold_sample(&mut col_t, positions, image_i);
         });
     }
 }

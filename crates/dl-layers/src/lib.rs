@@ -65,6 +65,7 @@ mod relu;
 mod sigmoid;
 mod softmax_loss;
 mod tanh;
+mod unfold;
 
 pub use affine::Affine;
 pub use convolution::Convolution;

@@ -86,6 +86,63 @@ pub fn for_each_chunk_mut<T: Send>(
     });
 }
 
+/// [`for_each_chunk_mut`] with a scratch value per running thread: `task(i, chunk_i, scratch)`
+/// gets one element of `scratch` that no other thread uses meanwhile, so buffers kept in it
+/// stay warm in that core's cache from one chunk to the next. At most `scratch.len()` threads
+/// run. Which element a chunk gets depends on the thread count: a task must overwrite what it
+/// reads from its scratch, so that the result does not depend on it.
+///
+/// ```
+/// let mut v = vec![0usize; 6];
+/// let mut scratch = vec![Vec::new(); dl_tensor::num_threads()];
+/// dl_tensor::for_each_chunk_with_scratch(&mut v, 2, &mut scratch, |i, chunk, buf: &mut Vec<usize>| {
+///     buf.clear();
+///     buf.extend([i, 10 * i]);
+///     chunk.copy_from_slice(buf);
+/// });
+/// assert_eq!(v, [0, 0, 1, 10, 2, 20]);
+/// ```
+///
+/// # Panics
+/// If `chunk_len` is zero or `scratch` is empty while `data` is not empty.
+#[track_caller]
+pub fn for_each_chunk_with_scratch<T: Send, S: Send>(
+    data: &mut [T],
+    chunk_len: usize,
+    scratch: &mut [S],
+    task: impl Fn(usize, &mut [T], &mut S) + Sync + Send,
+) {
+    if data.is_empty() {
+        return;
+    }
+    assert!(
+        chunk_len > 0 && !scratch.is_empty(),
+        "for_each_chunk_with_scratch: need chunk_len ≥ 1 (got {chunk_len}) and at least one \
+         scratch value (got {})",
+        scratch.len()
+    );
+    let len = data.len();
+    let chunks = len.div_ceil(chunk_len);
+    let threads = num_threads().min(scratch.len()).min(chunks);
+    let (base, scratch) = (
+        SharedMut(data.as_mut_ptr()),
+        SharedMut(scratch.as_mut_ptr()),
+    );
+    for_each_task_with(threads, threads, |t| {
+        // SAFETY: share `t` runs only task `t`, so scratch element `t < scratch.len()` has one
+        // user; the chunks below are disjoint, each visited by one share, as in
+        // `for_each_chunk_mut`; both slices stay borrowed until every task has returned.
+        let scratch = unsafe { &mut *scratch.at(t) };
+        for i in (t..chunks).step_by(threads) {
+            let start = i * chunk_len;
+            let end = (start + chunk_len).min(len);
+            // SAFETY: as above.
+            let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
+            task(i, chunk, scratch);
+        }
+    });
+}
+
 /// A pointer into a slice whose disjoint parts are written from several threads.
 struct SharedMut<T>(*mut T);
 

@@ -151,6 +151,39 @@ fn new_draws_with_fan_in_c_fh_fw() {
     assert_eq!(conv.describe(), "Convolution(64@16×3×3, stride 1, pad 1)");
 }
 
+/// A batch is cut into blocks of samples that fit a core's cache (one sample per block when a
+/// sample unrolls to 512 KiB or more) and backward sums `dW` over groups of blocks: the batch
+/// must give what its samples give one at a time (the one-block path the gradient checks
+/// cover), with the parameter gradients summed.
+#[test]
+fn a_batch_of_many_blocks_equals_its_samples_one_at_a_time() {
+    // f64 samples unrolling to 576 KiB (20 blocks in 16 groups) and to 190 KiB (2 per block,
+    // the last block short).
+    for (k, (input, filters, pad)) in [([20, 8, 32, 32], 2, 1), ([5, 4, 28, 28], 3, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        let mut conv = random_conv(filters, input[1], 3, 3, 1, pad, 20 + k as u64);
+        let x = randn(&input, &mut rng(30 + k as u64));
+        let y = conv.forward(&x, Mode::Train);
+        let g = randn(y.shape(), &mut rng(40 + k as u64));
+        let dx = conv.backward(&g);
+        let (dw, db) = (conv.weight_grad().clone(), conv.bias_grad().clone());
+
+        let (mut dw_sum, mut db_sum) = (Tensor::zeros_like(&dw), Tensor::zeros_like(&db));
+        for i in 0..input[0] {
+            let y_i = conv.forward(&x.narrow(0, i, 1), Mode::Train);
+            assert_close(&y_i, &y.narrow(0, i, 1), 1e-12);
+            let dx_i = conv.backward(&g.narrow(0, i, 1));
+            assert_close(&dx_i, &dx.narrow(0, i, 1), 1e-12);
+            dw_sum = &dw_sum + conv.weight_grad();
+            db_sum = &db_sum + conv.bias_grad();
+        }
+        assert_close(&dw, &dw_sum, 1e-9);
+        assert_close(&db, &db_sum, 1e-9);
+    }
+}
+
 #[test]
 fn f32_matches_f64() {
     let conv64 = random_conv(4, 3, 3, 3, 1, 1, 4);
@@ -206,7 +239,8 @@ fn outputs_handed_out_stay_intact_and_buffers_are_reused_once_dropped() {
 
 #[test]
 fn one_and_two_threads_give_identical_bits() {
-    let run = |threads: usize| {
+    // One block of 6 samples; then 20 blocks of one sample in 16 groups.
+    let run = |threads: usize, input: [usize; 4]| {
         dl_tensor::set_num_threads(threads);
         let mut conv = Convolution::<f32>::from_params(
             randn(&[16, 8, 3, 3], &mut rng(12)).cast(),
@@ -214,7 +248,7 @@ fn one_and_two_threads_give_identical_bits() {
             1,
             2,
         );
-        let x = randn(&[6, 8, 14, 14], &mut rng(14)).cast::<f32>();
+        let x = randn(&input, &mut rng(14)).cast::<f32>();
         let y = conv.forward(&x, Mode::Train);
         let g = randn(y.shape(), &mut rng(15)).cast::<f32>();
         let dx = conv.backward(&g);
@@ -227,7 +261,9 @@ fn one_and_two_threads_give_identical_bits() {
         )
     };
     let before = dl_tensor::num_threads();
-    let (one, two) = (run(1), run(2));
+    for input in [[6, 8, 14, 14], [20, 8, 32, 32]] {
+        let (one, two) = (run(1, input), run(2, input));
+        assert_eq!(one, two, "input {input:?}");
+    }
     dl_tensor::set_num_threads(before);
-    assert_eq!(one, two);
 }

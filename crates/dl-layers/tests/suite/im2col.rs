@@ -23,32 +23,45 @@ fn filter_larger_than_input_panics() {
 
 #[test]
 fn column_order_is_course_order() {
-    // x[n, c, h, w] = 1000n + 100c + 10h + w, so each value names its own index.
-    let (n, c, h, w) = (2, 2, 3, 4);
-    let x = Tensor::<f64>::from_fn([n, c, h, w], |i| {
-        (1000 * i[0] + 100 * i[1] + 10 * i[2] + i[3]) as f64
-    });
-    let (fh, fw, stride, pad) = (2, 3, 1, 1);
-    let (oh, ow) = (h + 2 * pad - fh + 1, w + 2 * pad - fw + 1);
-    let col = im2col(&x, fh, fw, stride, pad);
-    assert_eq!(col.shape(), &[n * oh * ow, c * fh * fw]);
-    // Row (ni, oy, ox), column (ci, ky, kx) holds x[ni, ci, oy + ky − pad, ox + kx − pad], or 0
-    // in the padding.
-    for ni in 0..n {
-        for oy in 0..oh {
-            for ox in 0..ow {
-                for ci in 0..c {
-                    for ky in 0..fh {
-                        for kx in 0..fw {
-                            let row = (ni * oh + oy) * ow + ox;
-                            let column = (ci * fh + ky) * fw + kx;
-                            let (iy, ix) = (oy + ky, ox + kx);
-                            let want = if iy < pad || ix < pad || iy - pad >= h || ix - pad >= w {
-                                0.0
-                            } else {
-                                x.at(&[ni, ci, iy - pad, ix - pad])
-                            };
-                            assert_eq!(col.at(&[row, column]), want);
+    // Strides 1 and 2, pads 0 to 2, square and non-square windows, "same" and "valid" sizes.
+    for &((h, w), fh, fw, stride, pad) in &[
+        ((3, 4), 2, 3, 1, 1),
+        ((5, 5), 3, 3, 1, 1),
+        ((5, 6), 3, 3, 2, 0),
+        ((4, 5), 2, 2, 2, 2),
+        ((6, 4), 3, 2, 1, 0),
+    ] {
+        // x[n, c, h, w] = 1000n + 100c + 10h + w, so each value names its own index.
+        let (n, c) = (2, 2);
+        let x = Tensor::<f64>::from_fn([n, c, h, w], |i| {
+            (1000 * i[0] + 100 * i[1] + 10 * i[2] + i[3]) as f64
+        });
+        let (oh, ow) = (
+            (h + 2 * pad - fh) / stride + 1,
+            (w + 2 * pad - fw) / stride + 1,
+        );
+        let col = im2col(&x, fh, fw, stride, pad);
+        assert_eq!(col.shape(), &[n * oh * ow, c * fh * fw]);
+        // Row (ni, oy, ox), column (ci, ky, kx) holds
+        // x[ni, ci, oy·stride + ky − pad, ox·stride + kx − pad], or 0 in the padding.
+        for ni in 0..n {
+            for oy in 0..oh {
+                for ox in 0..ow {
+                    for ci in 0..c {
+                        for ky in 0..fh {
+                            for kx in 0..fw {
+                                let row = (ni * oh + oy) * ow + ox;
+                                let column = (ci * fh + ky) * fw + kx;
+                                let (iy, ix) = (oy * stride + ky, ox * stride + kx);
+                                let padding =
+                                    iy < pad || ix < pad || iy - pad >= h || ix - pad >= w;
+                                let want = if padding {
+                                    0.0
+                                } else {
+                                    x.at(&[ni, ci, iy - pad, ix - pad])
+                                };
+                                assert_eq!(col.at(&[row, column]), want);
+                            }
                         }
                     }
                 }
