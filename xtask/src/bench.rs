@@ -12,7 +12,7 @@ pub struct BenchRequest {
     pub steps: Vec<String>,
     /// Thread counts to time each step with.
     pub threads: Vec<usize>,
-    /// Timed repetitions per step (after one untimed warm-up step).
+    /// Timed repetitions per step (after two untimed warm-up steps).
     pub reps: usize,
 }
 
@@ -23,7 +23,9 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
         let mut step = workload.build(0);
         for &threads in &request.threads {
             dl_tensor::set_num_threads(threads);
-            // The first step creates the optimizer's state and the layers' buffers.
+            // The first step creates the optimizer's state and the layers' buffers; layers that
+            // hand out two output buffers in turn fill the second in the second step.
+            step.run();
             step.run();
             let allocs_before = dl_benches::alloc_count::allocations();
             let mut ms: Vec<f64> = (0..request.reps)

@@ -70,7 +70,7 @@ fn bench() -> Command {
                 .long("reps")
                 .value_parser(value_parser!(usize))
                 .default_value("11")
-                .help("Timed steps per line, after one untimed warm-up step."),
+                .help("Timed steps per line, after two untimed warm-up steps."),
         )
 }
 

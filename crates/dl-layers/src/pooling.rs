@@ -292,20 +292,62 @@ impl Windows {
     /// For every output of one sample (`C, OH, OW` order), where its window's first maximum
     /// is (padding counts as 0; NaN wins, so it propagates).
     fn argmax_sample<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
-        for ((ci, oy, ox), slot) in self.outputs().zip(argmax) {
-            let mut best: Option<(usize, T)> = None;
-            self.for_each_element(ci, oy, ox, |from| {
-                let (from, v) = match from {
-                    Some(i) => (i, image[i]),
-                    None => (FROM_PADDING, T::zero()),
-                };
-                match best {
-                    Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
-                    _ => best = Some((from, v)),
-                }
-            });
-            *slot = best.map_or(FROM_PADDING, |b| b.0);
+        match (self.ph, self.pw) {
+            (2, 2) => self.argmax_sample_window::<T, 2, 2>(image, argmax),
+            (3, 3) => self.argmax_sample_window::<T, 3, 3>(image, argmax),
+            _ => self.argmax_sample_window::<T, 0, 0>(image, argmax),
         }
+    }
+
+    /// [`Windows::argmax_sample`] with the window known at compile time (`PH, PW > 0`) or not
+    /// (`0, 0`): windows wholly inside the image are scanned without bounds arithmetic.
+    #[inline(always)]
+    fn argmax_sample_window<T: Float, const PH: usize, const PW: usize>(
+        &self,
+        image: &[T],
+        argmax: &mut [usize],
+    ) {
+        let (ph, pw) = if PH > 0 { (PH, PW) } else { (self.ph, self.pw) };
+        let (s, pad) = (self.stride, self.pad);
+        let inside = |o: usize, k: usize, len: usize| o * s >= pad && o * s + k <= len + pad;
+        for (ci, plane) in argmax.chunks_exact_mut(self.oh * self.ow).enumerate() {
+            for (oy, row) in plane.chunks_exact_mut(self.ow).enumerate() {
+                let row_inside = inside(oy, ph, self.h);
+                for (ox, slot) in row.iter_mut().enumerate() {
+                    if !(row_inside && inside(ox, pw, self.w)) {
+                        *slot = self.argmax_window(image, ci, oy, ox);
+                        continue;
+                    }
+                    let top_left = (ci * self.h + oy * s - pad) * self.w + ox * s - pad;
+                    let (mut best, mut best_v) = (top_left, image[top_left]);
+                    for ky in 0..ph {
+                        let line = &image[top_left + ky * self.w..][..pw];
+                        for (kx, &v) in line.iter().enumerate() {
+                            if v > best_v || (v.is_nan() && !best_v.is_nan()) {
+                                (best, best_v) = (top_left + ky * self.w + kx, v);
+                            }
+                        }
+                    }
+                    *slot = best;
+                }
+            }
+        }
+    }
+
+    /// Where the first maximum of output `(ci, oy, ox)`'s window is, for any window.
+    fn argmax_window<T: Float>(&self, image: &[T], ci: usize, oy: usize, ox: usize) -> usize {
+        let mut best: Option<(usize, T)> = None;
+        self.for_each_element(ci, oy, ox, |from| {
+            let (from, v) = match from {
+                Some(i) => (i, image[i]),
+                None => (FROM_PADDING, T::zero()),
+            };
+            match best {
+                Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
+                _ => best = Some((from, v)),
+            }
+        });
+        best.map_or(FROM_PADDING, |b| b.0)
     }
 
     /// The mean of every window of one sample (padding counts as 0), in `C, OH, OW` order.

@@ -79,6 +79,41 @@ fn max_pool_routes_gradient_to_the_maximum() {
 }
 
 #[test]
+fn max_pool_picks_the_first_maximum_and_propagates_nan() {
+    // One window of 2×2 (a size with its own code path) and of 2×3 (any size): a tie goes to
+    // the first maximum, and NaN wins.
+    for (ph, pw) in [(2, 2), (2, 3)] {
+        let shape = [1, 1, ph, pw];
+        let mut tied = vec![1.0; ph * pw];
+        tied[0] = 3.0;
+        tied[1] = 3.0;
+        tied[ph * pw - 1] = 3.0;
+        let mut pool = Pooling::max(ph, pw, 2, 0);
+        pool.forward(&Tensor::from_vec(tied, shape), Mode::Train);
+        let dx = pool.backward(&Tensor::ones([1, 1, 1, 1]));
+        let mut want = vec![0.0; ph * pw];
+        want[0] = 1.0;
+        assert_eq!(dx.to_vec(), want, "{ph}×{pw}");
+
+        let mut with_nan = vec![1.0; ph * pw];
+        with_nan[ph * pw - 1] = f64::NAN;
+        let y = Pooling::max(ph, pw, 2, 0).forward(&Tensor::from_vec(with_nan, shape), Mode::Eval);
+        assert!(y.to_vec()[0].is_nan(), "{ph}×{pw}");
+    }
+    // A window over padding: a negative pixel loses to the padding's 0, which takes no
+    // gradient; a NaN pixel wins.
+    let mut pool = Pooling::max(2, 2, 2, 1);
+    let y = pool.forward(&Tensor::full([1, 1, 1, 1], -1.0), Mode::Train);
+    assert_eq!(y.to_vec(), vec![0.0]);
+    assert_eq!(
+        pool.backward(&Tensor::ones([1, 1, 1, 1])).to_vec(),
+        vec![0.0]
+    );
+    let y = pool.forward(&Tensor::full([1, 1, 1, 1], f64::NAN), Mode::Eval);
+    assert!(y.to_vec()[0].is_nan());
+}
+
+#[test]
 fn gradcheck_max_pool_distinct_values() {
     // Distinct values: no ties, and the argmax does not move under a 1e-5 step.
     for (k, &(shape, ph, pw, s, p)) in CASES.iter().enumerate().filter(|(_, c)| c.4 == 0) {
