@@ -319,16 +319,36 @@ impl Windows {
                         continue;
                     }
                     let top_left = (ci * self.h + oy * s - pad) * self.w + ox * s - pad;
-                    let (mut best, mut best_v) = (top_left, image[top_left]);
-                    for ky in 0..ph {
-                        let line = &image[top_left + ky * self.w..][..pw];
-                        for (kx, &v) in line.iter().enumerate() {
-                            if v > best_v || (v.is_nan() && !best_v.is_nan()) {
-                                (best, best_v) = (top_left + ky * self.w + kx, v);
+                    *slot = if (PH, PW) == (2, 2) {
+                        let w = self.w;
+                        let pick = |i: usize, j: usize| -> usize {
+                            let (u, v) = (image[i], image[j]);
+                            if (v > u) | (v.is_nan() & !u.is_nan()) {
+                                j
+                            } else {
+                                i
+                            }
+                        };
+                        // A tree: the two lines' winners are independent, then meet.
+                        pick(
+                            pick(top_left, top_left + 1),
+                            pick(top_left + w, top_left + w + 1),
+                        )
+                    } else {
+                        let mut best = top_left;
+                        for ky in 0..ph {
+                            let start = top_left + ky * self.w;
+                            for (i, &v) in (start..).zip(&image[start..start + pw]) {
+                                // Without branches (which element wins is data, not
+                                // predictable): only the index is selected, the value is read
+                                // again.
+                                let best_v = image[best];
+                                let wins = (v > best_v) | (v.is_nan() & !best_v.is_nan());
+                                best = if wins { i } else { best };
                             }
                         }
-                    }
-                    *slot = best;
+                        best
+                    };
                 }
             }
         }
