@@ -15,7 +15,7 @@ use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 /// steps before the next, so the column matrices never go through main memory:
 /// - forward unrolls the block's windows (the transposed column matrix of
 ///   [`im2col`](crate::im2col::im2col), whose rows are shifted copies of input lines), computes
-///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` and `Wᵀ` are strided views, never copied),
+///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` is a strided view; `Wᵀ` is laid out once),
 ///   and adds the bias while transposing each sample into the NCHW output;
 /// - backward unrolls each block again from the kept input rather than keeping the batch's
 ///   columns, sums `dW = Dᵀ · col` and `db = Σ D` over groups of blocks (the groups are then
@@ -56,6 +56,8 @@ pub struct Convolution<T: Float> {
     input: Tensor<T>,
     /// One set of block buffers per thread.
     scratch: Vec<Scratch<T>>,
+    /// Forward's copy of `Wᵀ`, `(C·FH·FW, FN)`.
+    w_t: Vec<T>,
     /// Backward's per-group partial sums of `dWᵀ` `(C·FH·FW, FN)` and `db` `(FN)`.
     parts: Vec<T>,
     /// The output handed out by the last forward pass, reused by the next.
@@ -113,6 +115,7 @@ impl<T: Float> Convolution<T> {
             last: None,
             input: Tensor::zeros([0]),
             scratch: Vec::new(),
+            w_t: Vec::new(),
             parts: Vec::new(),
             out: Tensor::zeros([0]),
             dx: Tensor::zeros([0]),
@@ -208,7 +211,14 @@ impl<T: Float> Layer<T> for Convolution<T> {
             self.b.to_contiguous(),
         );
         let (xs, bias) = (x.as_slice(), b.as_slice());
-        let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
+        // Wᵀ (CKK, FN), laid out once so that every block's GEMM reads it in place.
+        resize(&mut self.w_t, ckk * fnum);
+        for (f, w_f) in w.as_slice().chunks_exact(ckk.max(1)).enumerate() {
+            for (row, &v) in self.w_t.chunks_exact_mut(fnum).zip(w_f) {
+                row[f] = v;
+            }
+        }
+        let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
 
         let sample_out = fnum * positions;
         let out = self.out.recycle(out_shape, T::zero());

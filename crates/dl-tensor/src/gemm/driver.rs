@@ -180,8 +180,14 @@ unsafe fn scale_c<T: Sealed>(p: &Problem<T>) {
 /// column slivers of `C`; otherwise the kernel reads it in place.
 const PACK_A_MIN_SLIVERS: usize = 4;
 /// `B` is packed when its columns are not contiguous, or when it is reused across more than this
-/// many row slivers; otherwise the kernel reads it in place.
+/// many row slivers and its rows lie far apart (see [`B_IN_PLACE_SPAN`]); otherwise the kernel
+/// reads it in place.
 const PACK_B_MIN_SLIVERS: usize = 4;
+
+/// A `k`-slice of `B` whose rows span at most this many bytes is read in place even when many
+/// row slivers reuse it: its short rows already lie close together, as packed as a copy would
+/// make them.
+const B_IN_PLACE_SPAN: usize = 64 * 1024;
 
 /// Splits `len` into equal blocks of at most `max` (rounded up to a multiple of `unit`).
 fn block_len(len: usize, max: usize, unit: usize) -> usize {
@@ -202,7 +208,8 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
     let k_blocks = k.div_ceil(K::KC);
     let kc_max = k.div_ceil(k_blocks);
     let packs_a = !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
-    let packs_b = p.csb != 1 || m > PACK_B_MIN_SLIVERS * mr;
+    let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
+    let packs_b = p.csb != 1 || (m > PACK_B_MIN_SLIVERS * mr && b_span > B_IN_PLACE_SPAN);
     let mc_max = block_len(m, K::MC, mr);
     let nc_max = if packs_b { block_len(n, K::NC, nr) } else { n };
 
