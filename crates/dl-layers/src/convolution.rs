@@ -297,7 +297,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
                     s.gather_rows(d_blk, fnum, positions);
                     for d_i in d_blk.chunks_exact(fnum * positions) {
                         for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
-                            *acc += plane.iter().copied().sum::<T>();
+                            *acc += sum_in_lanes(plane);
                         }
                     }
                     let beta = if blk == gi * blocks / groups {
@@ -364,6 +364,31 @@ impl<T: Float> Layer<T> for Convolution<T> {
             grad: &mut self.db,
         });
     }
+}
+
+/// The sum of `values` in 16 interleaved partial sums, added pairwise at the end: one running
+/// sum would make every addition wait for the one before.
+fn sum_in_lanes<T: Float>(values: &[T]) -> T {
+    const LANES: usize = 16;
+    let mut lanes = [T::zero(); LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v;
+        }
+    }
+    for (lane, &v) in lanes.iter_mut().zip(tail) {
+        *lane += v;
+    }
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            lanes[i] = lanes[i] + lanes[i + width];
+        }
+    }
+    lanes[0]
 }
 
 /// Bytes of unrolled input one block of samples may take. A block's column matrix, its product

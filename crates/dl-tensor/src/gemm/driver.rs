@@ -226,8 +226,14 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
         };
         for jc in (0..n).step_by(nc_max) {
             let nc = nc_max.min(n - jc);
-            // Columns `..n_direct` of the panel are read in place, the rest from `bbuf`.
-            let n_direct = if packs_b { 0 } else { nc / nr * nr };
+            // Columns `..n_direct` of the panel are read in place, the rest from `bbuf`: whole
+            // slivers, and a last half sliver when it is exactly as wide as the half-width
+            // kernel's reads.
+            let n_direct = match (packs_b, nc % nr) {
+                (true, _) => 0,
+                (false, rest) if rest == nr / 2 => nc,
+                (false, _) => nc / nr * nr,
+            };
             for kb in 0..k_blocks {
                 let pc = kb * kc_max;
                 let kc = kc_max.min(k - pc);
