@@ -106,6 +106,31 @@ impl<T: Float> Affine<T> {
     }
 }
 
+impl<T: Float> Affine<T> {
+    /// Checks `dout`, fills `dW = xᵀ·dout` and `db = Σ dout` over rows, and returns the input
+    /// shape of the last forward pass.
+    #[track_caller]
+    fn param_grads(&mut self, dout: &Tensor<T>) -> Shape {
+        let Some(input_shape) = self.input_shape else {
+            backward_before_forward(&self.describe())
+        };
+        let rows = self.x.shape()[0];
+        check_dout(|| self.describe(), &[rows, self.out_features()], dout);
+        // xᵀ is a strided view, not a copy.
+        self.dw.gemm_assign(T::one(), &self.x.t(), dout, T::zero());
+        // db = Σ dout over rows, row by row.
+        let dout_rows = dout.to_contiguous();
+        let db = self.db.as_mut_slice();
+        db.fill(T::zero());
+        for row in dout_rows.as_slice().chunks_exact(db.len().max(1)) {
+            for (acc, &g) in db.iter_mut().zip(row) {
+                *acc += g;
+            }
+        }
+        input_shape
+    }
+}
+
 impl<T: Float> Layer<T> for Affine<T> {
     fn describe(&self) -> String {
         format!("Affine({}→{})", self.in_features(), self.out_features())
@@ -131,25 +156,17 @@ impl<T: Float> Layer<T> for Affine<T> {
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(input_shape) = self.input_shape else {
-            backward_before_forward(&self.describe())
-        };
-        let rows = self.x.shape()[0];
-        check_dout(|| self.describe(), &[rows, self.out_features()], dout);
-        // dW = xᵀ·dout and dx = dout·Wᵀ: the transposes are strided views, not copies.
-        self.dw.gemm_assign(T::one(), &self.x.t(), dout, T::zero());
-        // db = Σ dout over rows, row by row.
-        let dout_rows = dout.to_contiguous();
-        let db = self.db.as_mut_slice();
-        db.fill(T::zero());
-        for row in dout_rows.as_slice().chunks_exact(db.len().max(1)) {
-            for (acc, &g) in db.iter_mut().zip(row) {
-                *acc += g;
-            }
-        }
-        self.dx.recycle([rows, self.in_features()], T::zero());
+        let input_shape = self.param_grads(dout);
+        // dx = dout·Wᵀ: the transpose is a strided view, not a copy.
+        self.dx
+            .recycle([dout.shape()[0], self.in_features()], T::zero());
         self.dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
         self.dx.reshape(input_shape)
+    }
+
+    #[track_caller]
+    fn backward_params(&mut self, dout: &Tensor<T>) {
+        self.param_grads(dout);
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {

@@ -179,6 +179,77 @@ impl<T: Float> Convolution<T> {
     pub fn bias_grad(&self) -> &Tensor<T> {
         &self.db
     }
+
+    /// Backward's first pass: checks `dout`, fills `dW` and `db`, and returns the geometry of
+    /// the last forward pass and `dout`, contiguous.
+    #[track_caller]
+    fn param_grads(&mut self, dout: &Tensor<T>) -> (Geometry, Tensor<T>) {
+        let Some(g) = self.last else {
+            backward_before_forward(&self.describe())
+        };
+        let fnum = self.filter_shape()[0];
+        check_dout(|| self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
+        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
+        let per_block = samples_per_block::<T>(&g);
+        let blocks = g.n.div_ceil(per_block);
+        let dout = dout.to_contiguous();
+        let (d, xs) = (dout.as_slice(), self.input.as_slice());
+        self.scratch.resize_with(num_threads(), Scratch::default);
+
+        // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
+        // into its own part; the parts are then added in group order.
+        let groups = blocks
+            .min(MAX_GROUPS)
+            .min(g.rows().div_ceil(MIN_GROUP_ROWS));
+        let part_len = ckk * fnum + fnum;
+        resize(&mut self.parts, groups * part_len);
+        for_each_chunk_with_scratch(
+            &mut self.parts,
+            part_len,
+            &mut self.scratch,
+            |gi, part, s| {
+                let (dw_t, db) = part.split_at_mut(ckk * fnum);
+                db.fill(T::zero());
+                for blk in gi * blocks / groups..(gi + 1) * blocks / groups {
+                    let first = blk * per_block;
+                    let count = per_block.min(g.n - first);
+                    let rows = count * positions;
+                    s.unroll(&g, &xs[first * image_len..][..count * image_len], rows);
+                    let d_blk = &d[first * fnum * positions..][..count * fnum * positions];
+                    s.gather_rows(d_blk, fnum, positions);
+                    for d_i in d_blk.chunks_exact(fnum * positions) {
+                        for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
+                            *acc += sum_in_lanes(plane);
+                        }
+                    }
+                    let beta = if blk == gi * blocks / groups {
+                        T::zero()
+                    } else {
+                        T::one()
+                    };
+                    gemm(
+                        T::one(),
+                        MatRef::row_major(&s.col, ckk, rows),
+                        MatRef::row_major(&s.work, rows, fnum),
+                        beta,
+                        MatMut::row_major(dw_t, ckk, fnum),
+                    );
+                }
+            },
+        );
+        sum_parts(&mut self.parts, groups, part_len);
+        // The total, transposed: dW (FN, CKK) and db (FN).
+        let (dw_t, db) = self.parts[..part_len].split_at(ckk * fnum);
+        self.db.as_mut_slice().copy_from_slice(db);
+        if ckk > 0 {
+            for_each_chunk_mut(self.dw.as_mut_slice(), ckk, |f, row| {
+                for (v, dw_row) in row.iter_mut().zip(dw_t.chunks_exact(fnum)) {
+                    *v = dw_row[f];
+                }
+            });
+        }
+        (g, dout)
+    }
 }
 
 impl<T: Float> Layer<T> for Convolution<T> {
@@ -262,70 +333,14 @@ impl<T: Float> Layer<T> for Convolution<T> {
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(g) = self.last else {
-            backward_before_forward(&self.describe())
-        };
-        let fnum = self.filter_shape()[0];
-        check_dout(|| self.describe(), &[g.n, fnum, g.oh, g.ow], dout);
-        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
-        let per_block = samples_per_block::<T>(&g);
-        let blocks = g.n.div_ceil(per_block);
-        let (dout, w) = (dout.to_contiguous(), self.w.to_contiguous());
-        let (d, xs) = (dout.as_slice(), self.input.as_slice());
-        self.scratch.resize_with(num_threads(), Scratch::default);
-
-        // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
-        // into its own part; the parts are then added in group order.
-        let groups = blocks
-            .min(MAX_GROUPS)
-            .min(g.rows().div_ceil(MIN_GROUP_ROWS));
-        let part_len = ckk * fnum + fnum;
-        resize(&mut self.parts, groups * part_len);
-        for_each_chunk_with_scratch(
-            &mut self.parts,
-            part_len,
-            &mut self.scratch,
-            |gi, part, s| {
-                let (dw_t, db) = part.split_at_mut(ckk * fnum);
-                db.fill(T::zero());
-                for blk in gi * blocks / groups..(gi + 1) * blocks / groups {
-                    let first = blk * per_block;
-                    let count = per_block.min(g.n - first);
-                    let rows = count * positions;
-                    s.unroll(&g, &xs[first * image_len..][..count * image_len], rows);
-                    let d_blk = &d[first * fnum * positions..][..count * fnum * positions];
-                    s.gather_rows(d_blk, fnum, positions);
-                    for d_i in d_blk.chunks_exact(fnum * positions) {
-                        for (acc, plane) in db.iter_mut().zip(d_i.chunks_exact(positions)) {
-                            *acc += sum_in_lanes(plane);
-                        }
-                    }
-                    let beta = if blk == gi * blocks / groups {
-                        T::zero()
-                    } else {
-                        T::one()
-                    };
-                    gemm(
-                        T::one(),
-                        MatRef::row_major(&s.col, ckk, rows),
-                        MatRef::row_major(&s.work, rows, fnum),
-                        beta,
-                        MatMut::row_major(dw_t, ckk, fnum),
-                    );
-                }
-            },
+        let (g, dout) = self.param_grads(dout);
+        let (fnum, ckk, positions, image_len) = (
+            self.filter_shape()[0],
+            g.row_len(),
+            g.positions(),
+            g.image_len(),
         );
-        sum_parts(&mut self.parts, groups, part_len);
-        // The total, transposed: dW (FN, CKK) and db (FN).
-        let (dw_t, db) = self.parts[..part_len].split_at(ckk * fnum);
-        self.db.as_mut_slice().copy_from_slice(db);
-        if ckk > 0 {
-            for_each_chunk_mut(self.dw.as_mut_slice(), ckk, |f, row| {
-                for (v, dw_row) in row.iter_mut().zip(dw_t.chunks_exact(fnum)) {
-                    *v = dw_row[f];
-                }
-            });
-        }
+        let (d, w) = (dout.as_slice(), self.w.to_contiguous());
 
         // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = fold(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
@@ -346,6 +361,11 @@ impl<T: Float> Layer<T> for Convolution<T> {
             g.fold_sample(&mut s.col, positions, dx_i);
         });
         self.dx.clone()
+    }
+
+    #[track_caller]
+    fn backward_params(&mut self, dout: &Tensor<T>) {
+        self.param_grads(dout);
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {

@@ -79,6 +79,18 @@ pub trait Layer<T: Float>: Send {
     /// If called before `forward`, or with `dout` of another shape than the last output.
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T>;
 
+    /// Fills the parameter gradients as [`Layer::backward`] does, without computing ∂L/∂x: for
+    /// the first layer of a network, whose input is data. Layers that can skip that work (an
+    /// `Affine` its `dout · Wᵀ` product, a `Convolution` its whole `col2im` pass) do; the
+    /// default runs `backward` and drops the result.
+    ///
+    /// # Panics
+    /// As [`Layer::backward`].
+    #[track_caller]
+    fn backward_params(&mut self, dout: &Tensor<T>) {
+        self.backward(dout);
+    }
+
     /// Visits every trainable parameter in a stable order.
     fn visit_params(&mut self, _f: &mut dyn FnMut(ParamMut<'_, T>)) {}
 
@@ -144,6 +156,11 @@ impl<T: Float, L: Layer<T> + ?Sized> Layer<T> for Box<L> {
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
         (**self).backward(dout)
+    }
+
+    #[track_caller]
+    fn backward_params(&mut self, dout: &Tensor<T>) {
+        (**self).backward_params(dout)
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {

@@ -94,11 +94,21 @@ impl<T: Float> Sequential<T> {
     }
 
     /// Back-propagates from the last [`Sequential::loss`], filling every parameter gradient.
+    ///
+    /// The gradient with respect to the network's input is not computed: the first layer with
+    /// parameters runs [`Layer::backward_params`], and the parameter-free layers before it run
+    /// nothing.
     pub fn backward(&mut self) {
+        let first = self
+            .layers
+            .iter_mut()
+            .position(|(_, layer)| has_params(layer));
+        let Some(first) = first else { return };
         let mut d = self.loss.backward();
-        for (_, layer) in self.layers.iter_mut().rev() {
+        for (_, layer) in self.layers[first + 1..].iter_mut().rev() {
             d = layer.backward(&d);
         }
+        self.layers[first].1.backward_params(&d);
     }
 
     /// Visits every trainable parameter, in layer order.
@@ -152,4 +162,11 @@ impl<T: Float> Sequential<T> {
         let correct = predicted.iter().zip(labels).filter(|(p, l)| p == l).count();
         correct as f64 / labels.len() as f64
     }
+}
+
+/// Whether `layer` has a trainable parameter.
+fn has_params<T: Float>(layer: &mut Box<dyn Layer<T>>) -> bool {
+    let mut any = false;
+    layer.visit_params(&mut |_| any = true);
+    any
 }

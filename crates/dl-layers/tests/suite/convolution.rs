@@ -1,7 +1,7 @@
 //! Convolution: equality with a direct convolution written here, and gradient checks over
 //! strides, paddings, non-square filters and several channels.
 
-use crate::common::{TOL, assert_close, randn, rng};
+use crate::common::{TOL, assert_backward_params_matches_backward, assert_close, randn, rng};
 use dl_layers::gradcheck::check_layer;
 use dl_layers::{Convolution, Init, Layer, Mode, ParamKind};
 use dl_tensor::Tensor;
@@ -266,4 +266,13 @@ fn one_and_two_threads_give_identical_bits() {
         assert_eq!(one, two, "input {input:?}");
     }
     dl_tensor::set_num_threads(before);
+}
+
+#[test]
+fn backward_params_fills_the_same_gradients_without_dx() {
+    // One block, then 20 blocks in 16 groups.
+    for (k, input) in [[2, 3, 6, 5], [20, 8, 32, 32]].into_iter().enumerate() {
+        let mut conv = random_conv(2, input[1], 3, 3, 1, 1, 60 + k as u64);
+        assert_backward_params_matches_backward(&mut conv, &randn(&input, &mut rng(61)));
+    }
 }

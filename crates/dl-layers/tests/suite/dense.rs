@@ -1,6 +1,6 @@
 //! Affine: forward against the formula, gradient checks on 2-D and 4-D input, parameters, init.
 
-use crate::common::{TOL, assert_close, randn, rng};
+use crate::common::{TOL, assert_backward_params_matches_backward, assert_close, randn, rng};
 use dl_layers::gradcheck::check_layer;
 use dl_layers::{Affine, Init, Layer, Mode, ParamKind};
 use dl_tensor::Tensor;
@@ -122,4 +122,10 @@ fn f32_and_f64_agree() {
     let y64 = l64.forward(&x, Mode::Eval);
     let y32 = l32.forward(&x.cast(), Mode::Eval);
     assert_close(&y32.cast(), &y64, 1e-5);
+}
+
+#[test]
+fn backward_params_fills_the_same_gradients_without_dx() {
+    let mut layer = Affine::<f64>::new(6, 4, Init::He, &mut rng(50));
+    assert_backward_params_matches_backward(&mut layer, &randn(&[5, 6], &mut rng(51)));
 }

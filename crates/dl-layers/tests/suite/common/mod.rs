@@ -43,3 +43,33 @@ pub fn assert_close(a: &Tensor<f64>, b: &Tensor<f64>, tol: f64) {
     let diff = a.max_abs_diff(b);
     assert!(diff <= tol, "max abs difference {diff:e} exceeds {tol:e}");
 }
+
+/// Runs `backward` and then `backward_params` after the same forward pass and asserts that both
+/// leave bit-identical parameter gradients (the second skips only ∂L/∂x).
+#[track_caller]
+pub fn assert_backward_params_matches_backward<L: dl_layers::Layer<f64>>(
+    layer: &mut L,
+    x: &Tensor<f64>,
+) {
+    let y = layer.forward(x, dl_layers::Mode::Train);
+    let dout = randn(y.shape(), &mut rng(99));
+    let grads = |layer: &mut L| {
+        let mut all = Vec::new();
+        layer.visit_params(&mut |p| all.push(p.grad.to_vec()));
+        all
+    };
+    layer.backward(&dout);
+    let full = grads(layer);
+    layer.visit_params(&mut |p| {
+        let shape = p.grad.dims();
+        *p.grad = Tensor::full(shape, f64::NAN);
+    });
+    layer.backward_params(&dout);
+    let params_only = grads(layer);
+    assert!(!full.is_empty(), "the layer has parameters");
+    assert_eq!(
+        format!("{full:?}"),
+        format!("{params_only:?}"),
+        "parameter gradients differ"
+    );
+}
