@@ -405,7 +405,8 @@ fn sum_in_lanes<T: Float>(values: &[T]) -> T {
     while width > 1 {
         width /= 2;
         for i in 0..width {
-            lanes[i] = lanes[i] + lanes[i + width];
+            let upper = lanes[i + width];
+            lanes[i] += upper;
         }
     }
     lanes[0]
