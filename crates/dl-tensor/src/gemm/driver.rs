@@ -102,8 +102,8 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         unsafe { scale_c(&p) };
         return;
     }
-    // The kernels store rows of a tile with vector stores when C's column stride is 1.
-    if p.csc != 1 && p.rsc == 1 {
+    // Of the product and its transpose, run the one with less strided work.
+    if strided_work(&p.transposed()) < strided_work(&p) {
         p = p.transposed();
     }
     let kernel = resolve(opts.kernel);
@@ -132,6 +132,23 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
             unsafe { T::run_blocked(&p.block(r0, r1, c0, c1), kernel) };
         }
     });
+}
+
+/// The elements a product moves with strided accesses: packing `B` when its columns are not
+/// contiguous (the kernels load rows of `B` as vectors), and storing every `k`-slice's tiles
+/// element by element when `C`'s columns are not (they store rows of `C` as vectors). A
+/// product and its transpose compute the same operations per element, so either may run:
+/// for `dx = dout · Wᵀ` of a wide `Affine` the transpose skips packing all of `W` strided.
+fn strided_work<T>(p: &Problem<T>) -> usize {
+    /// The `k`-slice of every kernel family.
+    const KC: usize = 256;
+    let pack_b = if p.csb == 1 { 0 } else { p.k * p.n };
+    let store_c = if p.csc == 1 {
+        0
+    } else {
+        p.m * p.n * p.k.div_ceil(KC)
+    };
+    pack_b + store_c
 }
 
 /// Chooses a `tm×tn` grid of blocks of `C` (`tm·tn ≤ threads`) minimising the largest block's
