@@ -317,12 +317,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
                     .chunks_exact_mut(sample_out)
                     .zip(s.work.chunks_exact(positions * fnum))
                 {
-                    for (f, (plane, &bf)) in out_i.chunks_exact_mut(positions).zip(bias).enumerate()
-                    {
-                        for (o, w_row) in plane.iter_mut().zip(work_i.chunks_exact(fnum)) {
-                            *o = w_row[f] + bf;
-                        }
-                    }
+                    transpose(work_i, positions, fnum, out_i, |f, v| v + bias[f]);
                 }
             },
         );
@@ -499,9 +494,30 @@ impl<T: Float> Scratch<T> {
             .chunks_exact_mut(positions * fnum)
             .zip(d.chunks_exact(fnum * positions))
         {
-            for (p, row) in rows_i.chunks_exact_mut(fnum).enumerate() {
-                for (r, plane) in row.iter_mut().zip(d_i.chunks_exact(positions)) {
-                    *r = plane[p];
+            transpose(d_i, fnum, positions, rows_i, |_, v| v);
+        }
+    }
+}
+
+/// `dst[c·rows + r] = f(c, src[r·cols + c])`: the transpose of the `rows×cols` matrix `src`,
+/// tile by tile, so that reads and writes both stay within a few cache lines (a plain loop
+/// reads or writes one element per line, and lines a power of two apart share cache sets).
+fn transpose<T: Float>(
+    src: &[T],
+    rows: usize,
+    cols: usize,
+    dst: &mut [T],
+    f: impl Fn(usize, T) -> T,
+) {
+    const TILE: usize = 16;
+    for r0 in (0..rows).step_by(TILE) {
+        let r1 = (r0 + TILE).min(rows);
+        for c0 in (0..cols).step_by(TILE) {
+            let c1 = (c0 + TILE).min(cols);
+            for c in c0..c1 {
+                let dst_row = &mut dst[c * rows..][r0..r1];
+                for (r, d) in (r0..r1).zip(dst_row) {
+                    *d = f(c, src[r * cols + c]);
                 }
             }
         }
