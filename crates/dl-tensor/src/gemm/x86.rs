@@ -19,6 +19,10 @@ use std::arch::x86_64::*;
 
 use super::kernel::Kernel;
 
+/// A tile prefetches its rows of C when its k loop is at least this long (a short loop would
+/// wait for the prefetches instead of hiding them).
+const PREFETCH_MIN_K: usize = 128;
+
 /// The `f32` AVX2+FMA kernel, 6×16.
 pub(crate) struct Avx2F32;
 /// The `f64` AVX2+FMA kernel, 6×8.
@@ -123,6 +127,20 @@ macro_rules! x86_tile_fn {
             const V: usize = $vecs;
             const NR: usize = V * $lanes;
             let mut acc: [[$vec; V]; MR] = [[$zero(); V]; MR];
+            // Ask for the tile's rows of C now, so that they have arrived when the k loop
+            // ends (C is read and written once per k-slice, from wherever it lies).
+            if csc == 1 && k >= PREFETCH_MIN_K {
+                for i in 0..mr {
+                    // SAFETY: a prefetch only hints; row `i < mr` of the tile is inside C.
+                    unsafe {
+                        let ci = c.offset(i as isize * rsc).cast::<i8>();
+                        _mm_prefetch::<_MM_HINT_T0>(ci);
+                        _mm_prefetch::<_MM_HINT_T0>(
+                            ci.wrapping_add(std::mem::size_of::<$t>() * NR - 1),
+                        );
+                    }
+                }
+            }
             // One step of the product: column `p` of the MR×k A sliver times row `p` of the
             // k×NR B sliver. Expanded twice so that the packed layout (`rsa = 1`, `csa = MR`)
             // gets constant offsets instead of a chain of pointer additions.
