@@ -95,9 +95,10 @@ pub fn load_epoch_data(ctx: &Context, preferred: &[&str]) -> Result<Data, XtaskE
                 let mut description = describe(&splits, train_n, test_n);
                 if i > 0 {
                     description.push_str(&format!(
-                        "; the notes used CIFAR-10, which was not found ({}), so this runs on {} instead",
-                        tried.join("; "),
-                        name.as_str()
+                        "; the notes used CIFAR-10, which was not found, so this runs on {} \
+                         instead ({})",
+                        name.as_str(),
+                        tried.join("; ")
                     ));
                 }
                 return Ok(Data {
@@ -106,9 +107,43 @@ pub fn load_epoch_data(ctx: &Context, preferred: &[&str]) -> Result<Data, XtaskE
                     test: splits.test.take_first(test_n),
                 });
             }
-            Err(XtaskError::Data(e)) if i + 1 < candidates.len() => tried.push(e.to_string()),
+            Err(XtaskError::Data(e)) if i + 1 < candidates.len() => tried.push(why_missing(&e)),
             Err(e) => return Err(e),
         }
     }
     Err(XtaskError::Other("no dataset candidates".into()))
+}
+
+/// Why a candidate dataset was passed over, on one line: the folders looked in when it was not
+/// found, else the error.
+fn why_missing(e: &dl_data::DataError) -> String {
+    match e {
+        dl_data::DataError::NotFound { dataset, tried, .. } => {
+            let folders: Vec<String> = tried.iter().map(|p| p.display().to_string()).collect();
+            format!("no `{dataset}` in {}", folders.join(", "))
+        }
+        other => other.to_string().replace('\n', "; "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::why_missing;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_missing_dataset_is_explained_on_one_line() {
+        let e = dl_data::DataError::NotFound {
+            dataset: "cifar10".into(),
+            tried: vec![
+                PathBuf::from("datasets/cifar10"),
+                PathBuf::from("/usr/share/datasets/cifar10"),
+            ],
+            hint: "run `cargo xtask fetch cifar10`".into(),
+        };
+        assert_eq!(
+            why_missing(&e),
+            "no `cifar10` in datasets/cifar10, /usr/share/datasets/cifar10"
+        );
+    }
 }
