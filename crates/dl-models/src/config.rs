@@ -169,7 +169,7 @@ pub enum DropoutStyle {
     Inverted,
 }
 
-/// The course's `MultiLayerNet(Extend)`: Affine → [BatchNorm] → activation → [Dropout] per
+/// The course's `MultiLayerNet(Extend)`: Affine → \[BatchNorm\] → activation → \[Dropout\] per
 /// hidden layer, then Affine → softmax-with-loss.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MultiLayerNetConfig {
@@ -246,8 +246,8 @@ pub enum NormKind {
     InstanceNorm,
 }
 
-/// The Keras CNN of 2_9 to 2_11: Conv 32@3 same ReLU → [norm] → Conv 32@3 valid ReLU → MaxPool 2
-/// → Flatten → Dense 512 ReLU → [activity penalty] → [Dropout] → Dense 10.
+/// The Keras CNN of 2_9 to 2_11: Conv 32@3 same ReLU → \[norm\] → Conv 32@3 valid ReLU → MaxPool 2
+/// → Flatten → Dense 512 ReLU → \[activity penalty\] → \[Dropout\] → Dense 10.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KerasCnnConfig {
     /// Input channels (3 for CIFAR-10, 1 for Fashion-MNIST).

@@ -1,4 +1,4 @@
-//! Matrix products of tensors, through [`gemm`](crate::gemm::gemm) with strides (no copies of
+//! Matrix products of tensors, through [`gemm`] with strides (no copies of
 //! transposed operands).
 
 use crate::gemm::{MatMut, MatRef, gemm};

@@ -1,4 +1,4 @@
-//! 2_2 Vanishing gradient: activations × weight initialisation on MLP 784-[40,20]-10.
+//! 2_2 Vanishing gradient: activations × weight initialisation on MLP 784-\[40,20\]-10.
 
 use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
 
