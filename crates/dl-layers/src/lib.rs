@@ -51,6 +51,7 @@
 mod activation_buffers;
 mod affine;
 mod check;
+mod conv_blocks;
 mod convolution;
 mod dropout;
 mod flatten;
