@@ -319,36 +319,22 @@ impl Windows {
                         continue;
                     }
                     let top_left = (ci * self.h + oy * s - pad) * self.w + ox * s - pad;
-                    *slot = if (PH, PW) == (2, 2) {
-                        let w = self.w;
-                        let pick = |i: usize, j: usize| -> usize {
-                            let (u, v) = (image[i], image[j]);
-                            if (v > u) | (v.is_nan() & !u.is_nan()) {
-                                j
-                            } else {
-                                i
-                            }
-                        };
-                        // A tree: the two lines' winners are independent, then meet.
-                        pick(
-                            pick(top_left, top_left + 1),
-                            pick(top_left + w, top_left + w + 1),
-                        )
-                    } else {
-                        let mut best = top_left;
-                        for ky in 0..ph {
-                            let start = top_left + ky * self.w;
-                            for (i, &v) in (start..).zip(&image[start..start + pw]) {
-                                // Without branches (which element wins is data, not
-                                // predictable): only the index is selected, the value is read
-                                // again.
-                                let best_v = image[best];
-                                let wins = (v > best_v) | (v.is_nan() & !best_v.is_nan());
-                                best = if wins { i } else { best };
-                            }
+                    // Without branches (which element wins is data, not predictable): only
+                    // an index is selected, and its value read again. Each line's winner is a
+                    // chain over its elements, the lines' winners are independent of each
+                    // other, and then meet in order (for 2×2, a tree of three picks).
+                    let pick = |i: usize, j: usize| -> usize {
+                        let (u, v) = (image[i], image[j]);
+                        if (v > u) | (v.is_nan() & !u.is_nan()) {
+                            j
+                        } else {
+                            i
                         }
-                        best
                     };
+                    let line_winner = |start: usize| (start + 1..start + pw).fold(start, pick);
+                    *slot = (1..ph)
+                        .map(|ky| line_winner(top_left + ky * self.w))
+                        .fold(line_winner(top_left), pick);
                 }
             }
         }
