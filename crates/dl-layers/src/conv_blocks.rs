@@ -34,7 +34,7 @@ pub(crate) fn sum_in_lanes<T: Float>(values: &[T]) -> T {
 /// Bytes of unrolled input one block of samples may take. A block's column matrix, its product
 /// and GEMM's packed copies then stay in one core's L2 cache (1 MiB on the machines measured),
 /// instead of the whole batch's columns going through memory.
-pub(crate) const BLOCK_BYTES: usize = 512 * 1024;
+const BLOCK_BYTES: usize = 512 * 1024;
 
 /// The most groups backward splits a batch into for the weight gradient. Each group sums its
 /// blocks on one thread; the groups' sums are then added in order, so `dW` does not depend on
@@ -66,7 +66,7 @@ pub(crate) fn sum_parts<T: Float>(parts: &mut [T], groups: usize, part_len: usiz
 }
 
 /// Elements per task when [`sum_parts`] adds the parts.
-pub(crate) const SUM_CHUNK: usize = 1 << 14;
+const SUM_CHUNK: usize = 1 << 14;
 
 /// Samples per block: as many as fit [`BLOCK_BYTES`] of column matrix, at least one. Depends on
 /// the geometry and `T` only, so blocks (and results) do not depend on the thread count.
@@ -77,7 +77,8 @@ pub(crate) fn samples_per_block<T>(g: &Geometry) -> usize {
 
 /// One thread's buffers for a block of samples.
 pub(crate) struct Scratch<T> {
-    /// The block's column matrix `(rows, C·FH·FW)`; `dcol` in backward's second pass.
+    /// The block's transposed column matrix `(C·FH·FW, rows)`; one sample's `dcolᵀ`
+    /// `(C·FH·FW, OH·OW)` in backward's second pass.
     pub(crate) col: Vec<T>,
     /// `col · Wᵀ` in forward; the upstream gradient as rows `(rows, FN)` in backward.
     pub(crate) work: Vec<T>,

@@ -288,11 +288,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         let (xs, bias) = (x.as_slice(), b.as_slice());
         // Wᵀ (CKK, FN), laid out once so that every block's GEMM reads it in place.
         resize(&mut self.w_t, ckk * fnum);
-        for (f, w_f) in w.as_slice().chunks_exact(ckk.max(1)).enumerate() {
-            for (row, &v) in self.w_t.chunks_exact_mut(fnum).zip(w_f) {
-                row[f] = v;
-            }
-        }
+        transpose(w.as_slice(), fnum, ckk, &mut self.w_t, |_, v| v);
         let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
 
         let sample_out = fnum * positions;

@@ -22,6 +22,7 @@
 use dl_tensor::{Float, Tensor, for_each_chunk_mut};
 
 use crate::check::input_rank_mismatch;
+use crate::conv_blocks::transpose;
 
 /// `(input + 2·pad − filter) / stride + 1`, rounded down (a window never hangs over the padded
 /// edge).
@@ -112,11 +113,7 @@ impl Geometry {
         for_each_chunk_mut(col, positions * row_len, |i, col_i| {
             let mut col_t = vec![T::zero(); row_len * positions];
             self.unfold_sample(&input[i * image_len..][..image_len], &mut col_t, positions);
-            for (r, line) in col_t.chunks_exact(positions).enumerate() {
-                for (row, &v) in col_i.chunks_exact_mut(row_len).zip(line) {
-                    row[r] = v;
-                }
-            }
+            transpose(&col_t, row_len, positions, col_i, |_, v| v);
         });
     }
 
@@ -130,11 +127,7 @@ impl Geometry {
         for_each_chunk_mut(image, image_len, |i, image_i| {
             let col_i = &col[i * positions * row_len..][..positions * row_len];
             let mut col_t = vec![T::zero(); row_len * positions];
-            for (r, line) in col_t.chunks_exact_mut(positions).enumerate() {
-                for (v, row) in line.iter_mut().zip(col_i.chunks_exact(row_len)) {
-                    *v = row[r];
-                }
-            }
+            transpose(col_i, positions, row_len, &mut col_t, |_, v| v);
             self.fold_sample(&mut col_t, positions, image_i);
         });
     }
