@@ -102,12 +102,12 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         unsafe { scale_c(&p) };
         return;
     }
+    let kernel = resolve(opts.kernel);
+    let (mr, nr, kc) = T::blocking(kernel);
     // Of the product and its transpose, run the one with less strided work.
-    if strided_work(&p.transposed()) < strided_work(&p) {
+    if strided_work(&p.transposed(), kc) < strided_work(&p, kc) {
         p = p.transposed();
     }
-    let kernel = resolve(opts.kernel);
-    let (mr, nr) = T::tile_shape(kernel);
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
     let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);
     if p.m * p.n * p.k < PARALLEL_MIN_WORK {
@@ -139,14 +139,13 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
 /// element by element when `C`'s columns are not (they store rows of `C` as vectors). A
 /// product and its transpose compute the same operations per element, so either may run:
 /// for `dx = dout · Wᵀ` of a wide `Affine` the transpose skips packing all of `W` strided.
-fn strided_work<T>(p: &Problem<T>) -> usize {
-    /// The `k`-slice of every kernel family.
-    const KC: usize = 256;
+/// `kc` is the kernel's `k`-slice.
+fn strided_work<T>(p: &Problem<T>, kc: usize) -> usize {
     let pack_b = if p.csb == 1 { 0 } else { p.k * p.n };
     let store_c = if p.csc == 1 {
         0
     } else {
-        p.m * p.n * p.k.div_ceil(KC)
+        p.m * p.n * p.k.div_ceil(kc)
     };
     pack_b + store_c
 }

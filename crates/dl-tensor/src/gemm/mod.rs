@@ -57,8 +57,8 @@ pub(crate) mod sealed {
             p: &super::driver::Problem<Self>,
             kernel: super::driver::ActiveKernel,
         );
-        /// The `(MR, NR)` tile of the kernel family.
-        fn tile_shape(kernel: super::driver::ActiveKernel) -> (usize, usize);
+        /// The `(MR, NR)` tile and the `k`-slice `KC` of the kernel family.
+        fn blocking(kernel: super::driver::ActiveKernel) -> (usize, usize, usize);
     }
 }
 
@@ -321,9 +321,9 @@ macro_rules! impl_sealed {
                     ActiveKernel::Portable => unsafe { driver::run::<$t, $portable>(p) },
                 }
             }
-            fn tile_shape(kernel: ActiveKernel) -> (usize, usize) {
-                fn shape<K: kernel::Kernel<$t>>() -> (usize, usize) {
-                    (K::MR, K::NR)
+            fn blocking(kernel: ActiveKernel) -> (usize, usize, usize) {
+                fn shape<K: kernel::Kernel<$t>>() -> (usize, usize, usize) {
+                    (K::MR, K::NR, K::KC)
                 }
                 match kernel {
                     ActiveKernel::Avx512 => shape::<$avx512>(),
