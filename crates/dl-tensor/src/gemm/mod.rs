@@ -19,6 +19,7 @@
 //! operations whatever the thread count, so results are bit-identical for any thread count.
 
 mod driver;
+mod interleave;
 mod kernel;
 mod pack;
 mod view;

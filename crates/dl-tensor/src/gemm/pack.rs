@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 
+use super::interleave::interleave_lines;
 use super::sealed::Sealed;
 
 /// One cache line: the unit buffers are allocated in, so they are 64-byte aligned.
@@ -98,12 +99,7 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
             if rows == mr && rsa == 1 {
                 copy_lines(kc, mr, src, csa, out);
             } else if rows == mr && csa == 1 {
-                for i in 0..mr {
-                    let row = src.offset(i as isize * rsa);
-                    for p in 0..kc {
-                        *out.add(p * mr + i) = *row.add(p);
-                    }
-                }
+                interleave_lines(mr, kc, src, rsa, out);
             } else {
                 for p in 0..kc {
                     for i in 0..mr {
@@ -144,12 +140,7 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
             if cols == nr && csb == 1 {
                 copy_lines(kc, nr, src, rsb, out);
             } else if cols == nr && rsb == 1 {
-                for j in 0..nr {
-                    let col = src.offset(j as isize * csb);
-                    for p in 0..kc {
-                        *out.add(p * nr + j) = *col.add(p);
-                    }
-                }
+                interleave_lines(nr, kc, src, csb, out);
             } else {
                 for p in 0..kc {
                     for j in 0..nr {
