@@ -261,7 +261,8 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
                     let b0 = p.b.offset(pc as isize * p.rsb + jc as isize * p.csb);
                     if n_direct < nc {
                         let rest = b0.offset(n_direct as isize * p.csb);
-                        pack_b(nr, kc, nc - n_direct, rest, p.rsb, p.csb, bbuf);
+                        let half_nr = <K::Half as Kernel<T>>::NR;
+                        pack_b(nr, kc, nc - n_direct, rest, p.rsb, p.csb, bbuf, half_nr);
                     }
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);

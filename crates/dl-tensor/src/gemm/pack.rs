@@ -97,7 +97,7 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
         unsafe {
             let src = a.offset(i0 as isize * rsa);
             if rows == mr && rsa == 1 {
-                copy_lines(kc, mr, src, csa, out);
+                copy_lines(kc, mr, src, csa, out, mr);
             } else if rows == mr && csa == 1 {
                 interleave_lines(mr, kc, src, rsa, out);
             } else {
@@ -118,6 +118,8 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
 
 /// Packs the `kc×nc` panel of `B` at `b` (element `(p, j)` at `b + p·rsb + j·csb`) into slivers
 /// of `nr` columns: sliver `s` holds, for each `p`, columns `s·nr .. s·nr + nr`, zero-padded.
+/// A last sliver of at most `nr / 2` columns is padded only to `half_nr`, the width the kernel
+/// for such edges reads.
 ///
 /// # Safety
 /// The panel's elements must be readable; `dst` must hold `ceil(nc/nr)·nr·kc` elements.
@@ -129,6 +131,7 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
     rsb: isize,
     csb: isize,
     dst: *mut T,
+    half_nr: usize,
 ) {
     let mut out = dst;
     for j0 in (0..nc).step_by(nr) {
@@ -138,9 +141,19 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
         unsafe {
             let src = b.offset(j0 as isize * csb);
             if cols == nr && csb == 1 {
-                copy_lines(kc, nr, src, rsb, out);
+                copy_lines(kc, nr, src, rsb, out, nr);
             } else if cols == nr && rsb == 1 {
                 interleave_lines(nr, kc, src, csb, out);
+            } else if csb == 1 {
+                // The last, narrower sliver of row-major rows: copy each row's `cols` elements
+                // and zero the rest of what the kernel reads.
+                let width = if cols <= nr / 2 { half_nr } else { nr };
+                copy_lines(kc, cols, src, rsb, out, nr);
+                for p in 0..kc {
+                    for j in cols..width {
+                        *out.add(p * nr + j) = T::ZERO;
+                    }
+                }
             } else {
                 for p in 0..kc {
                     for j in 0..nr {
@@ -157,14 +170,21 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
     }
 }
 
-/// Copies `lines` contiguous lines of `len` elements, the `p`-th read at `src + p·stride`, one
-/// after another into `dst`. The kernels' tile sizes get a copy of constant length (a few vector
-/// moves) instead of a call to `memcpy` per line.
+/// Copies `lines` contiguous lines of `len` elements, the `p`-th read at `src + p·stride` and
+/// written at `dst + p·dst_stride`. The kernels' tile sizes get a copy of constant length (a few
+/// vector moves) instead of a call to `memcpy` per line.
 ///
 /// # Safety
-/// The lines must be readable and `dst` must hold `lines·len` elements, not overlapping them.
+/// The lines must be readable and the destination lines writable, not overlapping them.
 #[inline]
-unsafe fn copy_lines<T: Copy>(lines: usize, len: usize, src: *const T, stride: isize, dst: *mut T) {
+unsafe fn copy_lines<T: Copy>(
+    lines: usize,
+    len: usize,
+    src: *const T,
+    stride: isize,
+    dst: *mut T,
+    dst_stride: usize,
+) {
     /// The same copy with the line length a constant.
     ///
     /// # Safety
@@ -175,32 +195,35 @@ unsafe fn copy_lines<T: Copy>(lines: usize, len: usize, src: *const T, stride: i
         src: *const T,
         stride: isize,
         dst: *mut T,
+        dst_stride: usize,
     ) {
         for p in 0..lines {
-            // SAFETY: line `p` is readable and `dst` holds `lines·N` elements (caller).
+            // SAFETY: line `p` is readable and its destination writable (caller).
             unsafe {
                 let line = src
                     .offset(p as isize * stride)
                     .cast::<[T; N]>()
                     .read_unaligned();
-                dst.add(p * N).cast::<[T; N]>().write_unaligned(line);
+                dst.add(p * dst_stride)
+                    .cast::<[T; N]>()
+                    .write_unaligned(line);
             }
         }
     }
     // SAFETY (every arm): forwarded from the caller, with `N = len`.
     unsafe {
         match len {
-            4 => fixed::<T, 4>(lines, src, stride, dst),
-            6 => fixed::<T, 6>(lines, src, stride, dst),
-            8 => fixed::<T, 8>(lines, src, stride, dst),
-            12 => fixed::<T, 12>(lines, src, stride, dst),
-            16 => fixed::<T, 16>(lines, src, stride, dst),
-            32 => fixed::<T, 32>(lines, src, stride, dst),
+            4 => fixed::<T, 4>(lines, src, stride, dst, dst_stride),
+            6 => fixed::<T, 6>(lines, src, stride, dst, dst_stride),
+            8 => fixed::<T, 8>(lines, src, stride, dst, dst_stride),
+            12 => fixed::<T, 12>(lines, src, stride, dst, dst_stride),
+            16 => fixed::<T, 16>(lines, src, stride, dst, dst_stride),
+            32 => fixed::<T, 32>(lines, src, stride, dst, dst_stride),
             _ => {
                 for p in 0..lines {
                     std::ptr::copy_nonoverlapping(
                         src.offset(p as isize * stride),
-                        dst.add(p * len),
+                        dst.add(p * dst_stride),
                         len,
                     );
                 }

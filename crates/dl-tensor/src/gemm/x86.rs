@@ -169,6 +169,31 @@ macro_rules! x86_tile_fn {
             }
             if rsa == 1 && csa == MR as isize {
                 steps!(1, MR as isize);
+            } else if rsa == 1 {
+                steps!(1, csa);
+            } else if csa == 1 {
+                // Rows of A read in place: three rows per base pointer, so that the addresses
+                // are `base + j·rsa` (j < 3) rather than one long chain of additions.
+                let bases: [*const $t; MR] =
+                    std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
+                let mut pb = b;
+                for p in 0..k {
+                    // SAFETY: `(i, p)` with `i < MR`, `p < k` is a readable element of A, and
+                    // `pb` walks the rows of B (caller's contract).
+                    unsafe {
+                        let mut bv = [$zero(); V];
+                        for (h, v) in bv.iter_mut().enumerate() {
+                            *v = $loadu(pb.add(h * $lanes));
+                        }
+                        for (i, row) in acc.iter_mut().enumerate() {
+                            let ai = $set1(*bases[i].add(p));
+                            for (r, &bh) in row.iter_mut().zip(&bv) {
+                                *r = $fmadd(ai, bh, *r);
+                            }
+                        }
+                        pb = pb.offset(rsb);
+                    }
+                }
             } else {
                 steps!(rsa, csa);
             }
