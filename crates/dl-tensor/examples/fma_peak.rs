@@ -11,10 +11,9 @@
 //! FMAs per cycle).
 
 use std::process::ExitCode;
-use std::time::Instant;
 
-/// FMAs per accumulator and repetition of the inner loop.
-const ITERATIONS: u64 = 100_000_000;
+#[path = "common/fma.rs"]
+mod fma;
 
 fn parse_args() -> Result<(usize, usize), String> {
     let (mut threads, mut reps) = (dl_tensor::num_threads(), 5);
@@ -45,92 +44,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (isa, run) = kernel();
-    let mut rates: Vec<f64> = (0..reps)
-        .map(|_| {
-            let start = Instant::now();
-            let flops: f64 = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
-            });
-            flops / start.elapsed().as_secs_f64() / 1e9
-        })
-        .collect();
-    rates.sort_by(f64::total_cmp);
-    println!(
-        "fma_peak threads={threads} isa={isa} gflops={:.1} best={:.1}",
-        rates[rates.len() / 2],
-        rates[rates.len() - 1]
-    );
+    let (isa, median, best) = fma::peak_gflops(threads, reps);
+    println!("fma_peak threads={threads} isa={isa} gflops={median:.1} best={best:.1}");
     ExitCode::SUCCESS
-}
-
-/// The widest FMA loop this CPU runs, and its name; the loop returns the FLOPs it did.
-fn kernel() -> (&'static str, fn() -> f64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was just detected.
-            return ("avx512f", || unsafe { x86::fma_loop_avx512() });
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were just detected.
-            return ("avx2+fma", || unsafe { x86::fma_loop_avx2() });
-        }
-    }
-    ("scalar", scalar_loop)
-}
-
-/// Twelve independent scalar multiply-add chains (what a CPU without vector FMAs offers).
-fn scalar_loop() -> f64 {
-    let mut acc = [1.0f32; 12];
-    for _ in 0..ITERATIONS / 16 {
-        for a in &mut acc {
-            *a = a.mul_add(0.999_999, 1e-7);
-        }
-    }
-    std::hint::black_box(acc);
-    (ITERATIONS / 16 * 12 * 2) as f64
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use std::arch::x86_64::*;
-
-    use super::ITERATIONS;
-
-    /// Twelve independent 16-lane FMA chains.
-    ///
-    /// # Safety
-    /// The CPU must support AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub unsafe fn fma_loop_avx512() -> f64 {
-        let (m, a) = (_mm512_set1_ps(0.999_999), _mm512_set1_ps(1e-7));
-        let mut acc = [_mm512_set1_ps(1.0); 12];
-        for _ in 0..ITERATIONS {
-            for v in &mut acc {
-                *v = _mm512_fmadd_ps(*v, m, a);
-            }
-        }
-        std::hint::black_box(acc);
-        (ITERATIONS * 12 * 16 * 2) as f64
-    }
-
-    /// Twelve independent 8-lane FMA chains.
-    ///
-    /// # Safety
-    /// The CPU must support AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn fma_loop_avx2() -> f64 {
-        let (m, a) = (_mm256_set1_ps(0.999_999), _mm256_set1_ps(1e-7));
-        let mut acc = [_mm256_set1_ps(1.0); 12];
-        for _ in 0..ITERATIONS {
-            for v in &mut acc {
-                *v = _mm256_fmadd_ps(*v, m, a);
-            }
-        }
-        std::hint::black_box(acc);
-        (ITERATIONS * 12 * 8 * 2) as f64
-    }
 }

@@ -4,9 +4,11 @@
 //! cargo run --release -p dl-tensor --example gemm_gflops -- [--threads N] [--f64] [--reps R] [--only NAME] [--kernel auto|avx2|portable]
 //! ```
 //!
-//! Prints `shape=MxKxN threads=T dl-tensor=G1 matrixmultiply=G2 ratio=G1/G2` (GF/s, the median of
-//! `R` repetitions, each long enough to time reliably; the two libraries alternate so both see
-//! the same machine load). `--only` keeps the shapes whose name contains `NAME`. `--cpu` times
+//! Prints `shape=MxKxN threads=T dl-tensor=G1 matrixmultiply=G2 ratio=G1/G2 of_peak=P` (GF/s, the
+//! median of `R` repetitions, each long enough to time reliably; the two libraries alternate so
+//! both see the same machine load). `P` is `G1` over this CPU's FMA peak on `T` threads (see the
+//! `fma_peak` example; half of it for `f64`), measured in the same run, before and after the
+//! shapes, because this machine's speed drifts by several per cent from minute to minute. `--only` keeps the shapes whose name contains `NAME`. `--cpu` times
 //! with the calling thread's CPU time instead of wall-clock time (Linux; meaningful with
 //! `--threads 1` only), which shields single-thread comparisons from a busy machine. `--kernel`
 //! picks the micro-kernel family (default `auto`: the fastest this CPU has).
@@ -17,6 +19,8 @@ use std::time::Instant;
 
 use dl_tensor::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with, kernel_name_for};
 
+#[path = "common/fma.rs"]
+mod fma;
 #[path = "../benches/common/shapes.rs"]
 mod shapes;
 use shapes::{SHAPES, Shape, operand};
@@ -122,6 +126,9 @@ fn time_pair(
     ((median(&mut tf), best(&tf)), (median(&mut tg), best(&tg)))
 }
 
+/// Repetitions of each FMA peak measurement (before and after the shapes).
+const PEAK_REPS: usize = 3;
+
 static EPOCH: std::sync::LazyLock<Instant> = std::sync::LazyLock::new(Instant::now);
 
 /// The calling thread's CPU time in seconds (the first field of `/proc/thread-self/schedstat`,
@@ -208,6 +215,8 @@ fn main() -> ExitCode {
         kernel_name_for(args.kernel),
         args.reps
     );
+    let (isa, peak_before, _) = fma::peak_gflops(args.threads, PEAK_REPS);
+    let mut lines = Vec::new();
     for s in SHAPES.iter().filter(|s| {
         args.only
             .as_ref()
@@ -221,11 +230,29 @@ fn main() -> ExitCode {
         let flop = s.flop() as f64;
         let (g1, g2) = (flop / t_dl.0 / 1e9, flop / t_mm.0 / 1e9);
         let (b1, b2) = (flop / t_dl.1 / 1e9, flop / t_mm.1 / 1e9);
+        lines.push((s, g1, g2, b1, b2));
+    }
+    let (_, peak_after, _) = fma::peak_gflops(args.threads, PEAK_REPS);
+    // A vector holds half as many f64 as f32; a scalar FMA is one of either.
+    let lanes = if args.f64 && isa != "scalar" {
+        2.0
+    } else {
+        1.0
+    };
+    let peak = (peak_before + peak_after) / 2.0 / lanes;
+    println!(
+        "# {ty} FMA peak on {} threads ({isa}): {peak:.1} GF/s ({:.1} before the shapes, {:.1} after)",
+        args.threads,
+        peak_before / lanes,
+        peak_after / lanes
+    );
+    for (s, g1, g2, b1, b2) in lines {
         println!(
-            "shape={} threads={} dl-tensor={g1:.1} matrixmultiply={g2:.1} ratio={:.2}  # {} best: {b1:.1} {b2:.1}",
+            "shape={} threads={} dl-tensor={g1:.1} matrixmultiply={g2:.1} ratio={:.2} of_peak={:.2}  # {} best: {b1:.1} {b2:.1}",
             s.dims(),
             args.threads,
             g1 / g2,
+            g1 / peak,
             s.name
         );
     }
