@@ -11,7 +11,8 @@ pub(crate) trait Kernel<T> {
     const MR: usize;
     /// Columns of a tile.
     const NR: usize;
-    /// Depth of a `k` slice (a packed `B` sliver `KC×NR` should sit in L1).
+    /// Depth of a `k` slice: each slice reads and writes the tiles of C once, and a packed `B`
+    /// sliver `KC×NR` should stay in a core's caches while a block of A passes over it.
     const KC: usize;
     /// Rows of an `A` block (a packed `MC×KC` block should sit in L2).
     const MC: usize;

@@ -13,6 +13,11 @@
 //! and the same order of operations for each element of `C` (one FMA chain over `p`, then
 //! `α·acc` or `α·acc + β·c`), so they give bit-identical results.
 //!
+//! `KC` is 512 for `f32`: each `k`-slice reads and writes every tile of `C` once, and on the
+//! Zen 5 machine of BENCHMARKS.md halving those passes (from `KC` 256) took 1024³ and 2048³ on
+//! one thread from 84 % and 80 % of the FMA peak to 88–90 % and 88 %, although a 12×32 sliver
+//! of `B` (64 KiB) then no longer fits in L1. The AVX2 kernel ran the same with either.
+//!
 //! Only called after run-time detection of the features (see `gemm::resolve`).
 
 use std::arch::x86_64::*;
@@ -252,7 +257,7 @@ x86_kernel!(
     f32,
     6,
     8,
-    256,
+    512,
     144,
     4096,
     __m256,
@@ -294,7 +299,7 @@ x86_kernel!(
     f32,
     12,
     16,
-    256,
+    512,
     144,
     4096,
     __m512,

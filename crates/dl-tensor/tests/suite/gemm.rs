@@ -458,7 +458,8 @@ fn one_and_two_threads_give_identical_bits() {
 #[test]
 fn avx512_and_avx2_kernels_give_identical_bits() {
     // Same KC and the same FMA chain per element: the families differ only in tile shape, so
-    // edge tiles, k slices (k > 256) and in-place or packed operands must all agree bit for bit.
+    // edge tiles, k slices (k > KC: 512 for f32, 256 for f64) and in-place or packed operands
+    // must all agree bit for bit.
     // Only meaningful on a CPU with AVX-512F; elsewhere `Auto` is the AVX2 (or portable) kernel.
     let shapes = [
         (100, 40, 784),
