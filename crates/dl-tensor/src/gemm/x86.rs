@@ -177,8 +177,9 @@ macro_rules! x86_tile_fn {
             } else if rsa == 1 {
                 steps!(1, csa);
             } else if csa == 1 {
-                // Rows of A read in place: three rows per base pointer, so that the addresses
-                // are `base + j·rsa` (j < 3) rather than one long chain of additions.
+                // Rows of A read in place: one pointer per row, so that the broadcasts do not
+                // wait on a chain of `MR` dependent additions of `rsa` at every step (which
+                // held mlp_fwd, 100×784·784×40, at 130 GF/s on one thread; 150 with this).
                 let bases: [*const $t; MR] =
                     std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
                 let mut pb = b;
