@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: times the notes' training steps (`dl-benches`) and prints one line per
 //! step, `step=<name> threads=<t> ms=<median>`, for scripts and for BENCHMARKS.md, with the
-//! fastest step and the heap allocations per step.
+//! fastest step and the heap allocations per step, then a comment line with the measured worker
+//! hand-off (`dl_tensor::handoff_ns`), which multi-thread timings depend on.
 
 use std::time::Instant;
 
@@ -47,6 +48,10 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
                 workload.about
             );
         }
+    }
+    if let Some(ns) = dl_tensor::handoff_ns() {
+        // Steps on several threads depend on it; it changes with where the VM's vCPUs run.
+        println!("# worker hand-off: {ns} ns");
     }
     Ok(())
 }

@@ -241,10 +241,11 @@ fn main() -> ExitCode {
     };
     let peak = (peak_before + peak_after) / 2.0 / lanes;
     println!(
-        "# {ty} FMA peak on {} threads ({isa}): {peak:.1} GF/s ({:.1} before the shapes, {:.1} after)",
+        "# {ty} FMA peak on {} threads ({isa}): {peak:.1} GF/s ({:.1} before the shapes, {:.1} after); worker hand-off {}",
         args.threads,
         peak_before / lanes,
-        peak_after / lanes
+        peak_after / lanes,
+        dl_tensor::handoff_ns().map_or("not measured".to_string(), |ns| format!("{ns} ns")),
     );
     for (s, g1, g2, b1, b2) in lines {
         println!(

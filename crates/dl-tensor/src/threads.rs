@@ -8,7 +8,7 @@
 //! training step's parallel calls are often that far apart.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -200,6 +200,7 @@ pub(crate) fn for_each_task_with(
         worker.start(Job {
             share,
             index: w + 1,
+            sent: Instant::now(),
         });
     }
     IN_TASK.with(|f| f.set(true));
@@ -234,6 +235,45 @@ thread_local! {
 struct Job {
     share: &'static (dyn Fn(usize) + Sync),
     index: usize,
+    /// When the caller handed it over.
+    sent: Instant,
+}
+
+/// An estimate of how long a spinning worker takes to see a job handed to it, in nanoseconds
+/// (0 until measured); see [`handoff_ns`].
+static HANDOFF_NS: AtomicU64 = AtomicU64::new(0);
+
+/// How long a waiting worker thread takes to see the work handed to it, in nanoseconds, as
+/// measured over recent parallel calls: `None` before any was measured.
+///
+/// This is the latency of one cache line travelling between the caller's core and a worker's,
+/// and it is not a constant of the machine: on the 2-vCPU virtual machine of BENCHMARKS.md it
+/// was about 30 ns in some hours and about 250 ns in others (the two vCPUs on cores that share
+/// a cache, or not). Products decide from it whether small work is worth splitting.
+pub fn handoff_ns() -> Option<u64> {
+    match HANDOFF_NS.load(Ordering::Relaxed) {
+        0 => None,
+        ns => Some(ns),
+    }
+}
+
+/// Adds one measured hand-off to the estimate, which follows a shorter hand-off at once and a
+/// longer one by at most an eighth per call: a hand-off is never shorter than the cores' distance
+/// allows, while a long one may only mean that the worker was descheduled.
+fn record_handoff(elapsed: Duration) {
+    let sample = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+    let old = HANDOFF_NS.load(Ordering::Relaxed);
+    HANDOFF_NS.store(next_handoff_estimate(old, sample), Ordering::Relaxed);
+}
+
+/// The hand-off estimate after `old` (0: none yet) meets a new `sample`, both in nanoseconds.
+fn next_handoff_estimate(old: u64, sample: u64) -> u64 {
+    let sample = sample.max(1);
+    if old == 0 || sample <= old {
+        sample
+    } else {
+        old + (sample - old).min(old).div_ceil(8)
+    }
 }
 
 type Panic = Box<dyn std::any::Any + Send>;
@@ -264,19 +304,20 @@ struct Worker {
 /// The price: an idle worker keeps its core busy for up to 1 ms after each call.
 const SPIN: Duration = Duration::from_micros(1000);
 
-/// Spins until `flag` is set or [`SPIN`] has passed. Only a hint: callers re-check their state
-/// under the lock, so a missed or stale flag costs time, never correctness.
-fn spin_on(flag: &AtomicBool) {
+/// Spins until `flag` is set (returns true) or [`SPIN`] has passed (false). Only a hint:
+/// callers re-check their state under the lock, so a missed or stale flag costs time, never
+/// correctness.
+fn spin_on(flag: &AtomicBool) -> bool {
     let start = Instant::now();
     loop {
         for _ in 0..64 {
             if flag.load(Ordering::Acquire) {
-                return;
+                return true;
             }
             std::hint::spin_loop();
         }
         if start.elapsed() > SPIN {
-            return;
+            return false;
         }
     }
 }
@@ -328,7 +369,9 @@ impl Worker {
     fn serve(&self) {
         IN_TASK.with(|f| f.set(true));
         loop {
-            spin_on(&self.assigned);
+            // A job already waiting measures how late the worker came back, not the hand-off.
+            let waiting = self.assigned.load(Ordering::Acquire);
+            let spun = spin_on(&self.assigned) && !waiting;
             let mut state = self.lock();
             let job = loop {
                 if let State::Assigned(job) = *state {
@@ -338,6 +381,10 @@ impl Worker {
             };
             self.assigned.store(false, Ordering::Relaxed);
             drop(state);
+            if spun {
+                // Seen while spinning: the delay is the hand-off itself, not a wake-up.
+                record_handoff(job.sent.elapsed());
+            }
             let result = catch_unwind(AssertUnwindSafe(|| (job.share)(job.index)));
             let mut state = self.lock();
             *state = State::Done(result);
@@ -350,7 +397,37 @@ impl Worker {
 
 #[cfg(test)]
 mod tests {
-    use super::for_each_task_with;
+    use super::{for_each_task_with, next_handoff_estimate};
+
+    #[test]
+    fn the_handoff_estimate_follows_shorter_samples_at_once_and_longer_ones_slowly() {
+        assert_eq!(
+            next_handoff_estimate(0, 500),
+            500,
+            "the first sample is taken as is"
+        );
+        assert_eq!(
+            next_handoff_estimate(500, 100),
+            100,
+            "a shorter one at once"
+        );
+        assert_eq!(
+            next_handoff_estimate(100, 108),
+            101,
+            "a longer one by an eighth of the gap"
+        );
+        assert_eq!(
+            next_handoff_estimate(100, 100_000),
+            113,
+            "and never by more than an eighth of the estimate"
+        );
+        // From 100 ns, ten samples of 300 ns raise it above 200 ns (a slow hand-off).
+        let mut ns = 100;
+        for _ in 0..10 {
+            ns = next_handoff_estimate(ns, 300);
+        }
+        assert!((200..300).contains(&ns), "{ns}");
+    }
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// How many times each of `n` tasks ran on `threads` threads.

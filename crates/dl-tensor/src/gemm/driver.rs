@@ -1,6 +1,8 @@
 //! The blocked GEMM driver: special cases, the split over threads, and the cache-blocked loops
 //! around the micro-kernel.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use super::kernel::Kernel;
 use super::pack::{pack_a, pack_b, with_workspace};
 use super::sealed::Sealed;
@@ -88,6 +90,38 @@ impl<T: Copy> Problem<T> {
 
 /// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
+/// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): on
+/// the 2-vCPU machine of BENCHMARKS.md, in hours when a hand-off took about 250 ns instead of
+/// 30, a 64³ product ran at 116 GF/s on 2 threads against 204 on one.
+const PARALLEL_MIN_WORK_SLOW_HANDOFF: usize = 1 << 21;
+/// A measured hand-off above this many nanoseconds counts as slow.
+const SLOW_HANDOFF_NS: u64 = 200;
+/// While hand-offs are slow, one in this many products that would have been split runs split
+/// anyway, so that the hand-off keeps being measured and a faster one is noticed.
+const SLOW_HANDOFF_PROBE: u32 = 16;
+
+/// Counts products kept on one thread by a slow hand-off.
+static KEPT_SERIAL: AtomicU32 = AtomicU32::new(0);
+
+/// Whether a product of `work` multiply-adds is worth splitting over threads, given the
+/// measured hand-off.
+fn worth_splitting(work: usize) -> bool {
+    split_decision(work, crate::handoff_ns(), || {
+        KEPT_SERIAL.fetch_add(1, Ordering::Relaxed)
+    })
+}
+
+/// [`worth_splitting`] for a hand-off of `handoff_ns`, where `turn()` numbers the products kept
+/// on one thread by a slow hand-off (every [`SLOW_HANDOFF_PROBE`]-th is split anyway).
+fn split_decision(work: usize, handoff_ns: Option<u64>, turn: impl FnOnce() -> u32) -> bool {
+    if work < PARALLEL_MIN_WORK {
+        return false;
+    }
+    let slow_handoff = handoff_ns.is_some_and(|ns| ns > SLOW_HANDOFF_NS);
+    !slow_handoff
+        || work >= PARALLEL_MIN_WORK_SLOW_HANDOFF
+        || turn().is_multiple_of(SLOW_HANDOFF_PROBE)
+}
 
 /// Runs a whole product: special cases, orientation, and the split over threads.
 ///
@@ -110,7 +144,7 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     }
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
     let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);
-    if p.m * p.n * p.k < PARALLEL_MIN_WORK {
+    if !worth_splitting(p.m * p.n * p.k) {
         threads = 1;
     }
     let (tm, tn) = grid(threads, mt, nt, p.k, mr, nr);
@@ -309,4 +343,29 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PARALLEL_MIN_WORK, PARALLEL_MIN_WORK_SLOW_HANDOFF, split_decision};
+
+    #[test]
+    fn a_slow_handoff_keeps_mid_sized_products_on_one_thread_but_probes() {
+        let (small, mid, large) = (
+            PARALLEL_MIN_WORK - 1,
+            PARALLEL_MIN_WORK,
+            PARALLEL_MIN_WORK_SLOW_HANDOFF,
+        );
+        for handoff in [None, Some(60), Some(400)] {
+            assert!(!split_decision(small, handoff, || 0), "{handoff:?}");
+            assert!(split_decision(large, handoff, || 1), "{handoff:?}");
+        }
+        assert!(split_decision(mid, None, || 1), "not measured yet: split");
+        assert!(split_decision(mid, Some(60), || 1), "fast hand-off: split");
+        assert!(!split_decision(mid, Some(400), || 1), "slow: one thread");
+        assert!(
+            split_decision(mid, Some(400), || 16),
+            "slow, but every 16th is a probe"
+        );
+    }
 }
