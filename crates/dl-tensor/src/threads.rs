@@ -5,7 +5,9 @@
 //! a mutex and condition variables, so after the workers have started a parallel call allocates
 //! nothing. A waiting thread spins for up to a millisecond before it sleeps: waking a sleeping
 //! thread costs tens of microseconds on a virtual machine, more than many products take, and a
-//! training step's parallel calls are often that far apart.
+//! training step's parallel calls are often that far apart. Workers also time how long each
+//! hand-off took to reach them ([`handoff_ns`]), so that callers can keep small work on one
+//! thread while the cores are far apart.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
