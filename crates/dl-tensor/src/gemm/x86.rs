@@ -146,62 +146,46 @@ macro_rules! x86_tile_fn {
                     }
                 }
             }
-            // One step of the product: column `p` of the MR×k A sliver times row `p` of the
-            // k×NR B sliver. Expanded twice so that the packed layout (`rsa = 1`, `csa = MR`)
-            // gets constant offsets instead of a chain of pointer additions.
+            // The k loop: at step `p`, column `p` of the MR×k A sliver times row `p` of the
+            // k×NR B sliver, where `$elem` is the address of A's element `($i, $p)`. Expanded
+            // once per layout of A, so that each gets the addressing that suits it.
             macro_rules! steps {
-                ($rsa:expr, $csa:expr) => {{
-                    let (mut pa, mut pb) = (a, b);
-                    for _ in 0..k {
-                        // SAFETY: `pa` walks the columns of A and `pb` the rows of B, both
-                        // readable by the caller's contract.
+                ($i:ident, $p:ident => $elem:expr) => {{
+                    let mut pb = b;
+                    for $p in 0..k {
+                        // SAFETY: `$elem` is a readable element of A for `$i < MR`, `$p < k`,
+                        // and `pb` walks the rows of B (caller's contract).
                         unsafe {
                             let mut bv = [$zero(); V];
                             for (h, v) in bv.iter_mut().enumerate() {
                                 *v = $loadu(pb.add(h * $lanes));
                             }
-                            for (i, row) in acc.iter_mut().enumerate() {
-                                let ai = $set1(*pa.offset(i as isize * $rsa));
+                            for ($i, row) in acc.iter_mut().enumerate() {
+                                let ai = $set1(*$elem);
                                 for (r, &bh) in row.iter_mut().zip(&bv) {
                                     *r = $fmadd(ai, bh, *r);
                                 }
                             }
-                            pa = pa.offset($csa);
                             pb = pb.offset(rsb);
                         }
                     }
                 }};
             }
+            // Rows of A anywhere but in a packed or transposed sliver get one pointer each, so
+            // that the broadcasts do not wait on a chain of `MR` dependent additions of `rsa`
+            // at every step (that chain held mlp_fwd, 100×784·784×40, at 130 GF/s on one
+            // thread; 150 with a pointer per row).
+            let rows: [*const $t; MR] =
+                std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
             if rsa == 1 && csa == MR as isize {
-                steps!(1, MR as isize);
+                // Packed: constant offsets from one pointer.
+                steps!(i, p => a.add(p * MR + i));
             } else if rsa == 1 {
-                steps!(1, csa);
+                steps!(i, p => a.offset(p as isize * csa + i as isize));
             } else if csa == 1 {
-                // Rows of A read in place: one pointer per row, so that the broadcasts do not
-                // wait on a chain of `MR` dependent additions of `rsa` at every step (which
-                // held mlp_fwd, 100×784·784×40, at 130 GF/s on one thread; 150 with this).
-                let bases: [*const $t; MR] =
-                    std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
-                let mut pb = b;
-                for p in 0..k {
-                    // SAFETY: `(i, p)` with `i < MR`, `p < k` is a readable element of A, and
-                    // `pb` walks the rows of B (caller's contract).
-                    unsafe {
-                        let mut bv = [$zero(); V];
-                        for (h, v) in bv.iter_mut().enumerate() {
-                            *v = $loadu(pb.add(h * $lanes));
-                        }
-                        for (i, row) in acc.iter_mut().enumerate() {
-                            let ai = $set1(*bases[i].add(p));
-                            for (r, &bh) in row.iter_mut().zip(&bv) {
-                                *r = $fmadd(ai, bh, *r);
-                            }
-                        }
-                        pb = pb.offset(rsb);
-                    }
-                }
+                steps!(i, p => rows[i].add(p));
             } else {
-                steps!(rsa, csa);
+                steps!(i, p => rows[i].offset(p as isize * csa));
             }
             let va = $set1(alpha);
             let vb = $set1(beta);
