@@ -77,16 +77,9 @@ pub fn for_each_chunk_mut<T: Send>(
         chunk_len > 0,
         "for_each_chunk_mut: chunk_len must be at least 1"
     );
-    let len = data.len();
-    let base = SharedMut(data.as_mut_ptr());
-    for_each_task(len.div_ceil(chunk_len), |i| {
-        let start = i * chunk_len;
-        let end = (start + chunk_len).min(len);
-        // SAFETY: `start..end` lies inside `data`, the chunks of different `i` are disjoint,
-        // every `i` runs exactly once, and `data` stays borrowed until all tasks have returned.
-        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
-        task(i, chunk);
-    });
+    // No scratch: one zero-sized value per thread (a `Vec` of them allocates nothing).
+    let mut none = vec![(); num_threads()];
+    for_each_chunk_with_scratch(data, chunk_len, &mut none, |i, chunk, _| task(i, chunk));
 }
 
 /// [`for_each_chunk_mut`] with a scratch value per running thread: `task(i, chunk_i, scratch)`
