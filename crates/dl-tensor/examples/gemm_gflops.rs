@@ -8,10 +8,11 @@
 //! median of `R` repetitions, each long enough to time reliably; the two libraries alternate so
 //! both see the same machine load). `P` is `G1` over this CPU's FMA peak on `T` threads (see the
 //! `fma_peak` example; half of it for `f64`), measured in the same run, before and after the
-//! shapes, because this machine's speed drifts by several per cent from minute to minute. `--only` keeps the shapes whose name contains `NAME`. `--cpu` times
-//! with the calling thread's CPU time instead of wall-clock time (Linux; meaningful with
-//! `--threads 1` only), which shields single-thread comparisons from a busy machine. `--kernel`
-//! picks the micro-kernel family (default `auto`: the fastest this CPU has).
+//! shapes, because this machine's speed drifts by several per cent from minute to minute.
+//! `--only` keeps the shapes whose name contains `NAME`. `--cpu` times with the calling thread's
+//! CPU time instead of wall-clock time (Linux; meaningful with `--threads 1` only), which shields
+//! single-thread comparisons from a busy machine. `--kernel` picks the micro-kernel family
+//! (default `auto`: the fastest this CPU has).
 
 use std::hint::black_box;
 use std::process::ExitCode;
