@@ -324,12 +324,7 @@ impl Windows {
                     // chain over its elements, the lines' winners are independent of each
                     // other, and then meet in order (for 2×2, a tree of three picks).
                     let pick = |i: usize, j: usize| -> usize {
-                        let (u, v) = (image[i], image[j]);
-                        if (v > u) | (v.is_nan() & !u.is_nan()) {
-                            j
-                        } else {
-                            i
-                        }
+                        if beats(image[j], image[i]) { j } else { i }
                     };
                     let line_winner = |start: usize| (start + 1..start + pw).fold(start, pick);
                     *slot = (1..ph)
@@ -349,7 +344,7 @@ impl Windows {
                 None => (FROM_PADDING, T::zero()),
             };
             match best {
-                Some((_, b)) if !(v > b || (v.is_nan() && !b.is_nan())) => {}
+                Some((_, b)) if !beats(v, b) => {}
                 _ => best = Some((from, v)),
             }
         });
@@ -382,4 +377,12 @@ impl Windows {
             });
         }
     }
+}
+
+/// Whether `v` replaces `best` as a window's maximum: it is greater, or NaN where `best` is not
+/// (NaN propagates, as in NumPy's `max`; ties keep the first). Without short-circuits, so that
+/// the fast path compiles to selects rather than branches.
+#[inline(always)]
+fn beats<T: Float>(v: T, best: T) -> bool {
+    (v > best) | (v.is_nan() & !best.is_nan())
 }
