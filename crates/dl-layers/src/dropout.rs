@@ -8,6 +8,8 @@ use crate::{Layer, Mode, backward_before_forward};
 
 /// Where a [`Dropout`] layer puts the `1 − p` correction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum DropoutKind {
     /// The course's: training multiplies by the 0/1 mask with no scaling; inference multiplies
     /// by `1 − p`.

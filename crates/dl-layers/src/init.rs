@@ -19,6 +19,8 @@ use dl_tensor::{Float, Rng, Shape, Tensor};
 /// assert_eq!(Init::He.std(784, 40), Some((2.0f64 / 784.0).sqrt()));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Init {
     /// `std · randn` (the course's `weight_init_std = 0.01`).
     Std(f64),

@@ -7,6 +7,8 @@ use crate::core::{Layout, NormCore, batch_moments, buffer, input_mismatch};
 
 /// Which elements of an input share one mean and variance.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum BatchStats {
     /// One statistic per feature: the input is flattened to `(N, C·H·W)` and each column is
     /// normalized over the batch (the course's `BatchNormalization`). γ, β and the running

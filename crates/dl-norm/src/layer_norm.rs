@@ -7,6 +7,8 @@ use crate::core::{Layout, NormCore, batch_moments, input_mismatch};
 
 /// Which axes a [`LayerNorm`] normalizes over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum LayerNormAxes {
     /// Over the channel axis at each position: for `(N, C, H, W)` one mean and variance per
     /// `(n, h, w)` over `C`; for `(N, D)` per sample over `D`. This is Keras's

@@ -6,11 +6,14 @@ use dl_tensor::Float;
 use crate::optimizer::{Optimizer, Slots, grad_of};
 
 /// Where Adam's ε enters the update.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum AdamEpsilon {
     /// The course's form, identical to Keras's `Adam` (whose doc calls its ε the "epsilon hat"
     /// of Kingma & Ba, the formula just before their Section 2.1):
     /// `lr_t = lr·√(1−β2^t)/(1−β1^t)`, `w −= lr_t·m/(√v + ε)`.
+    #[default]
     Hat,
     /// Algorithm 1 of the paper (PyTorch's form): `m̂ = m/(1−β1^t)`, `v̂ = v/(1−β2^t)`,
     /// `w −= lr·m̂/(√v̂ + ε)`. Differs from [`AdamEpsilon::Hat`] only through ε, by a factor

@@ -13,7 +13,13 @@ use crate::{AdaGrad, Adam, AdamEpsilon, Momentum, Optimizer, RmsProp, Sgd};
 /// assert_eq!(opt.describe(), "Adam(lr=0.001, β1=0.9, β2=0.999, ε=0.0000001)");
 /// assert_eq!(OptimizerKind::momentum(0.3, 0.9).build::<f64>().learning_rate(), 0.3);
 /// ```
+///
+/// With the `serde` feature, settings at their defaults (AdaGrad's accumulator and notebook
+/// flag, Adam's ε and its form) may be left out: `{"adam": {"lr": 0.001, "beta1": 0.9,
+/// "beta2": 0.999}}`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum OptimizerKind {
     /// [`Sgd`]: `w −= lr·g`.
     Sgd {
@@ -32,8 +38,10 @@ pub enum OptimizerKind {
         /// Learning rate.
         lr: f64,
         /// The accumulator's initial value (0; the notes use 1e-4).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_zero"))]
         initial_accumulator: f64,
         /// Replays the notes' skipped `h += g²` on the first step.
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_false"))]
         as_notebook: bool,
     },
     /// [`RmsProp`]: `h = ρh + (1−ρ)g²; w −= lr·g/(√h + 1e-7)`.
@@ -52,8 +60,16 @@ pub enum OptimizerKind {
         /// β2.
         beta2: f64,
         /// ε.
+        #[cfg_attr(
+            feature = "serde",
+            serde(
+                default = "default_adam_eps",
+                skip_serializing_if = "is_default_adam_eps"
+            )
+        )]
         eps: f64,
         /// Where ε enters (the course's and Keras's form is [`AdamEpsilon::Hat`]).
+        #[cfg_attr(feature = "serde", serde(default, skip_serializing_if = "is_hat"))]
         epsilon: AdamEpsilon,
     },
 }
@@ -103,7 +119,7 @@ impl OptimizerKind {
             lr,
             beta1,
             beta2,
-            eps: 1e-7,
+            eps: ADAM_EPS,
             epsilon: AdamEpsilon::Hat,
         }
     }
@@ -147,4 +163,32 @@ impl OptimizerKind {
             ),
         }
     }
+}
+
+/// The notes' ε for Adam (and every optimizer's denominator).
+const ADAM_EPS: f64 = 1e-7;
+
+#[cfg(feature = "serde")]
+fn default_adam_eps() -> f64 {
+    ADAM_EPS
+}
+
+#[cfg(feature = "serde")]
+fn is_default_adam_eps(eps: &f64) -> bool {
+    *eps == ADAM_EPS
+}
+
+#[cfg(feature = "serde")]
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+#[cfg(feature = "serde")]
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+#[cfg(feature = "serde")]
+fn is_hat(e: &AdamEpsilon) -> bool {
+    *e == AdamEpsilon::Hat
 }

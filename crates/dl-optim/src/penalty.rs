@@ -5,9 +5,12 @@ use dl_layers::{ParamKind, ParamMut};
 use dl_tensor::Float;
 
 /// Which parameters a [`Penalty`] applies to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum PenaltyTarget {
     /// Only [`ParamKind::Weight`] (weight matrices and filters): the course's choice.
+    #[default]
     Weights,
     /// Every parameter, biases and normalization γ/β included.
     All,
@@ -15,6 +18,8 @@ pub enum PenaltyTarget {
 
 /// The form and strength of a weight penalty.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum PenaltyKind {
     /// L2 (weight decay): `0.5·λ·ΣW²` in the loss, `λ·W` in the gradient.
     L2 {
@@ -64,12 +69,28 @@ pub enum PenaltyKind {
 /// assert_eq!(dw.to_vec(), vec![0.1, -0.2]);
 /// assert_eq!(db.to_vec(), vec![0.0]);
 /// ```
+///
+/// With the `serde` feature it is written as its kind, plus `target` when that is not the
+/// default: `{"l2": {"lambda": 0.1}}`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Penalty {
     /// The form and strength.
+    #[cfg_attr(feature = "serde", serde(flatten))]
     pub kind: PenaltyKind,
     /// Which parameters it applies to.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "PenaltyTarget::is_weights")
+    )]
     pub target: PenaltyTarget,
+}
+
+impl PenaltyTarget {
+    /// Whether this is the default, [`PenaltyTarget::Weights`].
+    pub fn is_weights(&self) -> bool {
+        *self == PenaltyTarget::Weights
+    }
 }
 
 impl Penalty {
