@@ -17,7 +17,13 @@
 //! Shape mismatches are programming errors: they panic with a message naming the operation and
 //! both shapes. The thread count of parallel kernels is [`set_num_threads`]; results do not
 //! depend on it.
+//!
+//! # Features
+//! - `ndarray` (on by default): conversions between [`Tensor`] and `ndarray` arrays of any
+//!   dimension (`From` both ways, [`Tensor::to_ndarray_dim`] for a fixed rank), and `ndarray`
+//!   itself re-exported as `dl_tensor::ndarray`, so no direct dependency is needed.
 
+#[cfg(feature = "ndarray")]
 mod convert;
 mod elementwise;
 pub mod gemm;
@@ -30,6 +36,8 @@ mod tensor;
 mod threads;
 mod walk;
 
+#[cfg(feature = "ndarray")]
+pub use convert::RankMismatch;
 pub use init::{Rng, rng_from_seed};
 pub use scalar::Float;
 pub use shape::{MAX_DIMS, Shape, Strides, broadcast_shapes, shape_mismatch};
@@ -38,3 +46,7 @@ pub use threads::{
     for_each_chunk_mut, for_each_chunk_with_scratch, for_each_task, handoff_ns, num_threads,
     set_num_threads,
 };
+
+/// The `ndarray` crate, for the conversions of the `ndarray` feature.
+#[cfg(feature = "ndarray")]
+pub use ndarray;

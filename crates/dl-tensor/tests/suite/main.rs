@@ -2,4 +2,6 @@
 //! dependencies are linked once rather than once per file.
 
 mod gemm;
+#[cfg(feature = "ndarray")]
+mod ndarray;
 mod tensor;

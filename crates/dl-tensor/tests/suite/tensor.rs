@@ -197,14 +197,3 @@ fn seeded_random_is_reproducible_and_has_the_right_moments() {
     let u = Tensor::<f64>::rand_uniform([1000], -1.0, 1.0, &mut rng_from_seed(2));
     assert!(u.min_all() >= -1.0 && u.max_all() < 1.0);
 }
-
-#[test]
-fn ndarray_round_trip() {
-    let a = arange(&[2, 3, 2]);
-    let arr = a.to_ndarray();
-    assert_eq!(arr.shape(), &[2, 3, 2]);
-    assert_eq!(arr[[1, 2, 1]], a.at(&[1, 2, 1]));
-    let back: Tensor<f64> = arr.reversed_axes().into();
-    assert_eq!(back.shape(), &[2, 3, 2]);
-    assert_eq!(back.at(&[1, 2, 0]), a.at(&[0, 2, 1]));
-}
