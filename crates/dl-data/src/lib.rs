@@ -13,7 +13,7 @@
 //! assert_eq!(mnist.test.len(), 10_000);
 //!
 //! let train = mnist.train.take_first(300); // the notes' first 300 images: a view, no copy
-//! let mut rng = dl_tensor::rng_from_seed(0);
+//! let mut rng = dl_data::rng_from_seed(0); // re-exported from dl_tensor
 //! let mask = sample_with_replacement(train.len(), 100, &mut rng);
 //! let (x, t) = train.batch(&mask);
 //! assert_eq!(x.shape(), &[100, 784]);
@@ -59,3 +59,8 @@ pub use locate::{DATA_DIR_ENV, SYSTEM_DATA_DIR, SearchPath, find_file, repositor
 pub use name::{CIFAR10_SUBDIR, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, DatasetName, IDX_FILES};
 pub use read::GZIP_MAGIC;
 pub use sampling::{EpochBatches, epoch_batches, permutation, sample_with_replacement};
+
+// What the public API hands out, so that depending on this crate alone is enough.
+pub use dl_tensor;
+#[doc(no_inline)]
+pub use dl_tensor::{Float, Rng, Tensor, rng_from_seed};

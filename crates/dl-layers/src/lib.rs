@@ -9,7 +9,7 @@
 //!
 //! ```
 //! use dl_layers::{Affine, Init, Labels, Layer, Loss, Mode, Relu, SoftmaxWithLoss};
-//! use dl_tensor::{rng_from_seed, Tensor};
+//! use dl_layers::{rng_from_seed, Tensor}; // re-exported from dl_tensor
 //!
 //! let mut rng = rng_from_seed(42);
 //! let mut layers: Vec<Box<dyn Layer<f32>>> = vec![
@@ -84,3 +84,8 @@ pub use relu::Relu;
 pub use sigmoid::Sigmoid;
 pub use softmax_loss::{CROSS_ENTROPY_EPS, SoftmaxWithLoss, softmax};
 pub use tanh::Tanh;
+
+// What the public API hands out, so that depending on this crate alone is enough.
+pub use dl_tensor;
+#[doc(no_inline)]
+pub use dl_tensor::{Float, Rng, Shape, Tensor, rng_from_seed};

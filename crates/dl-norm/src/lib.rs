@@ -15,9 +15,8 @@
 //! [`Mode::Eval`](dl_layers::Mode): it then uses its running statistics.
 //!
 //! ```
-//! use dl_layers::{Layer, Mode};
 //! use dl_norm::{BatchNorm, BatchNormConfig, BatchStats, InstanceNorm, LayerNorm};
-//! use dl_tensor::{rng_from_seed, Tensor};
+//! use dl_norm::{Layer, Mode, Tensor, rng_from_seed}; // re-exported from the lower crates
 //!
 //! let mut rng = rng_from_seed(1);
 //! let x = Tensor::<f32>::randn([8, 4, 5, 5], 3.0, &mut rng);
@@ -47,3 +46,11 @@ mod layer_norm;
 pub use batch_norm::{BatchNorm, BatchNormConfig, BatchStats};
 pub use instance_norm::InstanceNorm;
 pub use layer_norm::{LayerNorm, LayerNormAxes};
+
+// What the public API hands out, so that depending on this crate alone is enough.
+pub use dl_layers;
+#[doc(no_inline)]
+pub use dl_layers::{BufferMut, Layer, Mode, ParamKind, ParamMut};
+pub use dl_tensor;
+#[doc(no_inline)]
+pub use dl_tensor::{Float, Tensor, rng_from_seed};

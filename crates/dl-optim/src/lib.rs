@@ -8,9 +8,7 @@
 //! between backward and the optimizer step.
 //!
 //! ```
-//! use dl_layers::{Layer, Mode, ParamKind, ParamMut};
-//! use dl_optim::{OptimizerKind, Penalty, step};
-//! use dl_tensor::Tensor;
+//! use dl_optim::{OptimizerKind, ParamKind, ParamMut, Penalty, Tensor, step};
 //!
 //! // A one-parameter "model": minimize ½‖w − t‖² + 0.5·λ·‖w‖².
 //! let target = Tensor::from_vec(vec![3.0f64, -1.0], [2]);
@@ -50,5 +48,10 @@ pub use penalty::{Penalty, PenaltyKind, PenaltyTarget, notebook_l2_loss_term};
 pub use rmsprop::RmsProp;
 pub use sgd::Sgd;
 
+// What the public API hands out, so that depending on this crate alone is enough.
+pub use dl_layers;
 #[doc(no_inline)]
-pub use dl_layers::ParamMut;
+pub use dl_layers::{Layer, Mode, ParamKind, ParamMut};
+pub use dl_tensor;
+#[doc(no_inline)]
+pub use dl_tensor::{Float, Tensor};
