@@ -64,3 +64,8 @@ pub use sampling::{EpochBatches, epoch_batches, permutation, sample_with_replace
 pub use dl_tensor;
 #[doc(no_inline)]
 pub use dl_tensor::{Float, Rng, Tensor, rng_from_seed};
+
+/// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -89,3 +89,8 @@ pub use tanh::Tanh;
 pub use dl_tensor;
 #[doc(no_inline)]
 pub use dl_tensor::{Float, Rng, Shape, Tensor, rng_from_seed};
+
+/// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

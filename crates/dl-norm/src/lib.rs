@@ -54,3 +54,8 @@ pub use dl_layers::{BufferMut, Layer, Mode, ParamKind, ParamMut};
 pub use dl_tensor;
 #[doc(no_inline)]
 pub use dl_tensor::{Float, Tensor, rng_from_seed};
+
+/// The README's examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

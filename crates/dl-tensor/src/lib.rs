@@ -50,3 +50,8 @@ pub use threads::{
 /// The `ndarray` crate, for the conversions of the `ndarray` feature.
 #[cfg(feature = "ndarray")]
 pub use ndarray;
+
+/// The README's examples, compiled and run by `cargo test --doc` (they use the `ndarray` feature).
+#[cfg(all(doctest, feature = "ndarray"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
