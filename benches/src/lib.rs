@@ -14,15 +14,13 @@
 pub mod alloc_count;
 
 use dl_layers::{Labels, Layer, Mode};
-use dl_models::{
-    Activation, ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig, WeightInit,
-};
+use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Preset, Sequential};
 use dl_optim::Optimizer;
 use dl_tensor::{Tensor, rng_from_seed};
 
 /// One network, batch and optimizer, ready to be stepped.
 pub struct Step {
-    net: Network<f32>,
+    net: Sequential<f32>,
     optimizer: Box<dyn Optimizer<f32>>,
     x: Tensor<f32>,
     labels: Vec<usize>,
@@ -46,7 +44,7 @@ impl Step {
     }
 
     /// The network (for parameter counts and checks).
-    pub fn network(&mut self) -> &mut Network<f32> {
+    pub fn network(&mut self) -> &mut Sequential<f32> {
         &mut self.net
     }
 }
@@ -64,9 +62,9 @@ pub struct Workload {
     pub name: &'static str,
     /// What is timed.
     pub about: &'static str,
-    model: fn() -> ModelConfig,
+    model: fn() -> Preset,
     input: [usize; 4],
-    optimizer: OptimizerConfig,
+    optimizer: OptimizerKind,
     forward_only: bool,
 }
 
@@ -82,13 +80,13 @@ impl Workload {
         };
         let model = (self.model)();
         let classes = match &model {
-            ModelConfig::AlexNet { classes, .. } => *classes,
-            ModelConfig::KerasCnn(k) => k.classes,
+            Preset::AlexNet { classes, .. } => *classes,
+            Preset::KerasCnn(k) => k.classes,
             _ => 10,
         };
         Step {
-            net: Network::build(&model, seed),
-            optimizer: self.optimizer.build(false),
+            net: model.build(seed),
+            optimizer: self.optimizer.build(),
             x,
             labels: (0..n).map(|i| (i * 7 + 3) % classes).collect(),
             forward_only: self.forward_only,
@@ -96,35 +94,35 @@ impl Workload {
     }
 }
 
-fn mlp_sigmoid() -> ModelConfig {
-    ModelConfig::MultiLayerNet(
+fn mlp_sigmoid() -> Preset {
+    Preset::MultiLayerNet(
         MultiLayerNetConfig::new(784, &[40, 20], 10)
             .activation(Activation::Sigmoid)
-            .init(WeightInit::Xavier),
+            .init(Init::Xavier),
     )
 }
 
-fn mlp_relu_deep() -> ModelConfig {
-    ModelConfig::MultiLayerNet(
+fn mlp_relu_deep() -> Preset {
+    Preset::MultiLayerNet(
         MultiLayerNetConfig::new(784, &[100; 6], 10)
             .activation(Activation::Relu)
-            .init(WeightInit::He),
+            .init(Init::He),
     )
 }
 
-fn deep_conv_net() -> ModelConfig {
-    ModelConfig::DeepConvNet
+fn deep_conv_net() -> Preset {
+    Preset::DeepConvNet
 }
 
-fn alexnet() -> ModelConfig {
-    ModelConfig::AlexNet {
+fn alexnet() -> Preset {
+    Preset::AlexNet {
         classes: 1000,
         in_channels: 3,
     }
 }
 
-fn keras_cnn() -> ModelConfig {
-    ModelConfig::KerasCnn(dl_models::KerasCnnConfig {
+fn keras_cnn() -> Preset {
+    Preset::KerasCnn(dl_models::KerasCnnConfig {
         in_channels: 3,
         image_size: 32,
         classes: 10,
@@ -141,7 +139,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "MLP 784-40-20-10 sigmoid, SGD, batch 100",
         model: mlp_sigmoid,
         input: [100, 0, 28, 28],
-        optimizer: OptimizerConfig::Sgd { lr: 0.1 },
+        optimizer: OptimizerKind::sgd(0.1),
         forward_only: false,
     },
     Workload {
@@ -149,7 +147,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "MLP 784-100x6-10 ReLU, SGD, batch 100",
         model: mlp_relu_deep,
         input: [100, 0, 28, 28],
-        optimizer: OptimizerConfig::Sgd { lr: 0.01 },
+        optimizer: OptimizerKind::sgd(0.01),
         forward_only: false,
     },
     Workload {
@@ -157,11 +155,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "DeepConvNet, Adam, batch 100, 1x28x28",
         model: deep_conv_net,
         input: [100, 1, 28, 28],
-        optimizer: OptimizerConfig::Adam {
-            lr: 0.001,
-            beta1: 0.9,
-            beta2: 0.999,
-        },
+        optimizer: OptimizerKind::adam(0.001),
         forward_only: false,
     },
     Workload {
@@ -169,7 +163,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "AlexNet forward (inference), batch 8, 3x224x224",
         model: alexnet,
         input: [8, 3, 224, 224],
-        optimizer: OptimizerConfig::Sgd { lr: 0.01 },
+        optimizer: OptimizerKind::sgd(0.01),
         forward_only: true,
     },
     Workload {
@@ -177,7 +171,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "AlexNet training step, SGD, batch 8, 3x224x224",
         model: alexnet,
         input: [8, 3, 224, 224],
-        optimizer: OptimizerConfig::Sgd { lr: 0.01 },
+        optimizer: OptimizerKind::sgd(0.01),
         forward_only: false,
     },
     Workload {
@@ -185,11 +179,7 @@ pub const WORKLOADS: [Workload; 6] = [
         about: "Keras CNN of 2_9-2_11, Adam, batch 256, 3x32x32",
         model: keras_cnn,
         input: [256, 3, 32, 32],
-        optimizer: OptimizerConfig::Adam {
-            lr: 0.001,
-            beta1: 0.9,
-            beta2: 0.999,
-        },
+        optimizer: OptimizerKind::adam(0.001),
         forward_only: false,
     },
 ];

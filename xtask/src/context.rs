@@ -53,7 +53,7 @@ impl Context {
     }
 
     /// The optimizer of a run: the experiment's, with `--learning-rate` if given.
-    pub fn optimizer(&self, declared: dl_models::OptimizerConfig) -> dl_models::OptimizerConfig {
+    pub fn optimizer(&self, declared: dl_models::OptimizerKind) -> dl_models::OptimizerKind {
         match self.learning_rate {
             Some(lr) => declared.with_lr(lr),
             None => declared,

@@ -4,20 +4,8 @@ use serde::Serialize;
 
 use crate::spec::Verdict;
 
-/// One recorded point of a run.
-#[derive(Clone, Debug, Serialize)]
-pub struct Point {
-    /// Iteration (or epoch, for epoch experiments).
-    pub step: usize,
-    /// "Training set" accuracy (see the experiment's train metric).
-    pub train_acc: f64,
-    /// Test (or validation) accuracy.
-    pub test_acc: f64,
-    /// Training loss: the mini-batch loss at this iteration, or the epoch's mean.
-    pub loss: f64,
-    /// Validation loss (epoch experiments).
-    pub val_loss: Option<f64>,
-}
+/// One recorded point of a run: the library's training-loop history point.
+pub use dl_models::Point;
 
 /// The result of one run.
 #[derive(Clone, Debug, Serialize)]

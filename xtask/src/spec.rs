@@ -1,7 +1,7 @@
 //! What an experiment is: a declarative description. The training loop, writers and plots that
 //! carry it out live elsewhere, once.
 
-use dl_models::{ModelConfig, OptimizerConfig, PenaltyConfig};
+use dl_models::{OptimizerKind, Penalty, Preset};
 
 use crate::results::RunResult;
 
@@ -92,11 +92,11 @@ pub struct RunSpec {
     /// Legend label.
     pub label: String,
     /// The network.
-    pub model: ModelConfig,
+    pub model: Preset,
     /// The optimizer.
-    pub optimizer: OptimizerConfig,
+    pub optimizer: OptimizerKind,
     /// A weight penalty applied by the training loop (the hand-written loops of 2_5).
-    pub penalty: Option<PenaltyConfig>,
+    pub penalty: Option<Penalty>,
 }
 
 /// A conclusion of the notes, checked against what was measured.

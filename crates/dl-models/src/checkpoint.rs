@@ -1,6 +1,20 @@
 //! Checkpoints as `.safetensors` files: every parameter and buffer under its stable name
-//! (`affine1.W`, `batchnorm1.running_mean`), and the model's configuration as JSON in the
-//! file's metadata, so a file rebuilds its model without being told the architecture.
+//! (`affine1.W`, `batchnorm1.running_mean`), and the network's [`NetworkSpec`] as JSON in the
+//! file's metadata, so a file rebuilds its network without being told the architecture.
+//!
+//! Any [`Sequential`] whose layers all have a description saves: the presets and everything
+//! [`Sequential::builder`] makes. Tensors are stored in the layers' own layouts: an Affine's
+//! `W` is `(in, out)`, the transpose of PyTorch's `nn.Linear.weight` `(out, in)`; a
+//! convolution's `W` is `(filters, channels, KH, KW)`, as `nn.Conv2d.weight`.
+//!
+//! ```
+//! use dl_models::{Sequential, checkpoint};
+//! let mut net = Sequential::builder([1, 8, 8]).conv(4, 3).relu().flatten().affine(3).build::<f32>(7)?;
+//! let bytes = checkpoint::to_bytes(&mut net).unwrap();
+//! let mut back = checkpoint::from_bytes::<f32>(&bytes, "memory".as_ref()).unwrap();
+//! assert_eq!(back.spec()?, net.spec()?);
+//! # Ok::<(), dl_models::BuildError>(())
+//! ```
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -8,14 +22,17 @@ use std::path::{Path, PathBuf};
 use dl_tensor::{Float, Tensor};
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
-use crate::config::ModelConfig;
-use crate::network::Network;
+use crate::presets::Preset;
+use crate::sequential::Sequential;
+use crate::spec::{BuildError, NetworkSpec};
 
-/// Metadata key holding the model configuration (JSON).
+/// Metadata key holding the network's [`NetworkSpec`] (JSON).
+pub const SPEC_KEY: &str = "dl_models.network";
+/// Metadata key of format 1 files, which held a [`Preset`] (JSON); still read.
 pub const CONFIG_KEY: &str = "dl_models.config";
 /// Metadata key holding the format version.
 pub const FORMAT_KEY: &str = "dl_models.format";
-const FORMAT: &str = "1";
+const FORMAT: &str = "2";
 
 /// Why a checkpoint could not be written or read. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
@@ -36,8 +53,16 @@ pub enum CheckpointError {
         /// What is wrong.
         reason: String,
     },
-    /// The file has no model configuration in its metadata.
-    #[error("{path}: no `{CONFIG_KEY}` metadata; was it written by dl-models?")]
+    /// The network cannot be described, so it cannot be saved (a layer pushed by hand).
+    #[error("{path}: cannot save: {source}")]
+    Undescribed {
+        /// The file.
+        path: PathBuf,
+        /// Which layer has no description.
+        source: Box<BuildError>,
+    },
+    /// The file has no network description in its metadata.
+    #[error("{path}: no `{SPEC_KEY}` metadata; was it written by dl-models?")]
     MissingConfig {
         /// The file.
         path: PathBuf,
@@ -50,17 +75,17 @@ pub enum CheckpointError {
         /// The parse error or what is wrong.
         reason: String,
     },
-    /// The configuration describes a model larger than the file could hold: refused before
+    /// The description needs more values than the file's tensor data holds: refused before
     /// anything is allocated.
     #[error(
-        "{path}: its model configuration needs at least {needed} values but the file can hold at most {available}"
+        "{path}: its network description needs {needed} values but the file's tensor data holds at most {available}"
     )]
     TooLarge {
         /// The file.
         path: PathBuf,
         /// Values the configuration needs (`u64::MAX` if the count overflows).
         needed: u64,
-        /// Values the file's bytes could hold.
+        /// Values the file's tensor data could hold.
         available: u64,
     },
     /// The file holds another model than the one it is loaded into.
@@ -154,15 +179,16 @@ fn from_le_bytes<T: Float>(bytes: &[u8]) -> Vec<T> {
 }
 
 /// Every named tensor of a network (parameters, then buffers), as `(name, tensor)`.
-fn named_tensors<T: Float>(net: &mut Network<T>) -> Vec<(String, Tensor<T>)> {
+fn named_tensors<T: Float>(net: &mut Sequential<T>) -> Vec<(String, Tensor<T>)> {
     let mut out = Vec::new();
     net.visit_params(&mut |p| out.push((p.full_name(), p.value.clone())));
     net.visit_buffers(&mut |b| out.push((format!("{}.{}", b.layer, b.name), b.value.clone())));
     out
 }
 
-/// Serialises a network to safetensors bytes.
-pub fn to_bytes<T: Float>(net: &mut Network<T>) -> Vec<u8> {
+/// Serialises a network to safetensors bytes; an error if a layer has no description.
+pub fn to_bytes<T: Float>(net: &mut Sequential<T>) -> Result<Vec<u8>, BuildError> {
+    let spec = net.spec()?;
     let tensors = named_tensors(net);
     let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
         .iter()
@@ -178,47 +204,56 @@ pub fn to_bytes<T: Float>(net: &mut Network<T>) -> Vec<u8> {
             )
         })
         .collect();
-    let config = serde_json::to_string(net.config()).expect("configurations serialise");
+    let spec = serde_json::to_string(&spec).expect("descriptions serialise");
     let metadata = HashMap::from([
-        (CONFIG_KEY.to_string(), config),
+        (SPEC_KEY.to_string(), spec),
         (FORMAT_KEY.to_string(), FORMAT.to_string()),
     ]);
-    safetensors::serialize(views, Some(metadata)).expect("in-memory serialisation does not fail")
+    Ok(safetensors::serialize(views, Some(metadata))
+        .expect("in-memory serialisation does not fail"))
 }
 
 /// Saves a network to `path`, atomically (a temporary file renamed into place).
-pub fn save<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
+pub fn save<T: Float>(net: &mut Sequential<T>, path: &Path) -> Result<(), CheckpointError> {
     let io = |source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let bytes = to_bytes(net);
+    let bytes = to_bytes(net).map_err(|source| CheckpointError::Undescribed {
+        path: path.to_path_buf(),
+        source: Box::new(source),
+    })?;
     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     std::fs::write(&tmp, bytes).map_err(io)?;
     std::fs::rename(&tmp, path).map_err(io)
 }
 
-/// Reads the model configuration stored in a checkpoint's bytes.
-pub fn read_config(bytes: &[u8], path: &Path) -> Result<ModelConfig, CheckpointError> {
+/// Reads the network description stored in a checkpoint's bytes (format 2), or the preset a
+/// format 1 file names.
+pub fn read_spec(bytes: &[u8], path: &Path) -> Result<NetworkSpec, CheckpointError> {
+    let bad = |reason: String| CheckpointError::BadConfig {
+        path: path.to_path_buf(),
+        reason,
+    };
     let (_, meta) = SafeTensors::read_metadata(bytes).map_err(|e| CheckpointError::Format {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let text = meta
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(CONFIG_KEY))
-        .ok_or_else(|| CheckpointError::MissingConfig {
-            path: path.to_path_buf(),
-        })?;
-    serde_json::from_str(text).map_err(|e| CheckpointError::BadConfig {
+    let metadata = meta.metadata().as_ref();
+    if let Some(text) = metadata.and_then(|m| m.get(SPEC_KEY)) {
+        return serde_json::from_str(text).map_err(|e| bad(e.to_string()));
+    }
+    if let Some(text) = metadata.and_then(|m| m.get(CONFIG_KEY)) {
+        let preset: Preset = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        return preset.spec().map_err(|e| bad(e.to_string()));
+    }
+    Err(CheckpointError::MissingConfig {
         path: path.to_path_buf(),
-        reason: e.to_string(),
     })
 }
 
-/// Loads a network from `path`, rebuilding it from the configuration stored in the file.
-pub fn load<T: Float>(path: &Path) -> Result<Network<T>, CheckpointError> {
+/// Loads a network from `path`, rebuilding it from the description stored in the file.
+pub fn load<T: Float>(path: &Path) -> Result<Sequential<T>, CheckpointError> {
     let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
@@ -226,21 +261,35 @@ pub fn load<T: Float>(path: &Path) -> Result<Network<T>, CheckpointError> {
     from_bytes(&bytes, path)
 }
 
+/// Values a network may need beyond what the file's tensor data holds before it is refused
+/// unbuilt.
+const SLACK_VALUES: u64 = 1 << 20;
+
+/// The bytes of tensor data after a safetensors header (0 if the header is unreadable).
+fn tensor_data_len(bytes: &[u8]) -> u64 {
+    let Some(prefix) = bytes.first_chunk::<8>() else {
+        return 0;
+    };
+    let header = u64::from_le_bytes(*prefix);
+    (bytes.len() as u64)
+        .saturating_sub(8)
+        .saturating_sub(header)
+}
+
 /// Loads a network from checkpoint bytes (`path` only names the source in errors).
-pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Network<T>, CheckpointError> {
-    let config = read_config(bytes, path)?;
-    config
-        .validate()
-        .map_err(|reason| CheckpointError::BadConfig {
-            path: path.to_path_buf(),
-            reason,
-        })?;
-    // Refuse a configuration larger than the file before building (and allocating) it. Every
-    // value a checkpoint stores takes at least 4 bytes (F32); a file of the other float type
-    // passes here and gets its dtype error below.
-    let available = (bytes.len() / 4) as u64;
-    match config.min_stored_values() {
-        Some(needed) if needed <= available => {}
+pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Sequential<T>, CheckpointError> {
+    let spec = read_spec(bytes, path)?;
+    let bad = |e: BuildError| CheckpointError::BadConfig {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    // Refuse a description larger than the file's tensor data before building (and
+    // allocating) it. Every stored value takes at least 4 bytes (F32); a file of the other
+    // float type passes here and gets its dtype error below. A slack of 2^20 values (4 MiB)
+    // lets a small network with a missing tensor reach the error that names the tensor.
+    let available = tensor_data_len(bytes) / 4;
+    match spec.stored_values().map_err(bad)? {
+        Some(needed) if needed <= available.saturating_add(SLACK_VALUES) => {}
         needed => {
             return Err(CheckpointError::TooLarge {
                 path: path.to_path_buf(),
@@ -249,30 +298,34 @@ pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Network<T>, Che
             });
         }
     }
-    let mut net = Network::build(&config, 0);
+    let mut net = spec.build(0).map_err(bad)?;
     load_weights(&mut net, bytes, path)?;
     Ok(net)
 }
 
-/// Loads weights into an existing network; the file must hold the same model.
-pub fn load_into<T: Float>(net: &mut Network<T>, path: &Path) -> Result<(), CheckpointError> {
+/// Loads weights into an existing network; the file must hold the same architecture.
+pub fn load_into<T: Float>(net: &mut Sequential<T>, path: &Path) -> Result<(), CheckpointError> {
     let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
         path: path.to_path_buf(),
         source,
     })?;
-    let config = read_config(&bytes, path)?;
-    if &config != net.config() {
+    let found = read_spec(&bytes, path)?;
+    let expected = net.spec().map_err(|e| CheckpointError::BadConfig {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    if found != expected {
         return Err(CheckpointError::ConfigMismatch {
             path: path.to_path_buf(),
-            expected: serde_json::to_string(net.config()).unwrap_or_default(),
-            found: serde_json::to_string(&config).unwrap_or_default(),
+            expected: serde_json::to_string(&expected).unwrap_or_default(),
+            found: serde_json::to_string(&found).unwrap_or_default(),
         });
     }
     load_weights(net, &bytes, path)
 }
 
 fn load_weights<T: Float>(
-    net: &mut Network<T>,
+    net: &mut Sequential<T>,
     bytes: &[u8],
     path: &Path,
 ) -> Result<(), CheckpointError> {

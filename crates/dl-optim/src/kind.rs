@@ -76,17 +76,17 @@ pub enum OptimizerKind {
 
 impl OptimizerKind {
     /// SGD with learning rate `lr`.
-    pub fn sgd(lr: f64) -> Self {
+    pub const fn sgd(lr: f64) -> Self {
         OptimizerKind::Sgd { lr }
     }
 
     /// Momentum with learning rate `lr` and momentum `μ`.
-    pub fn momentum(lr: f64, momentum: f64) -> Self {
+    pub const fn momentum(lr: f64, momentum: f64) -> Self {
         OptimizerKind::Momentum { lr, momentum }
     }
 
     /// Correct AdaGrad (`h` from 0).
-    pub fn adagrad(lr: f64) -> Self {
+    pub const fn adagrad(lr: f64) -> Self {
         OptimizerKind::AdaGrad {
             lr,
             initial_accumulator: 0.0,
@@ -95,7 +95,7 @@ impl OptimizerKind {
     }
 
     /// The notes' AdaGrad: `h` from 1e-4, first-step bug replayed.
-    pub fn adagrad_notebook(lr: f64) -> Self {
+    pub const fn adagrad_notebook(lr: f64) -> Self {
         OptimizerKind::AdaGrad {
             lr,
             initial_accumulator: 1e-4,
@@ -104,17 +104,17 @@ impl OptimizerKind {
     }
 
     /// RMSProp with ρ 0.99.
-    pub fn rmsprop(lr: f64) -> Self {
+    pub const fn rmsprop(lr: f64) -> Self {
         OptimizerKind::RmsProp { lr, rho: 0.99 }
     }
 
     /// Adam with β1 0.9, β2 0.999, ε 1e-7 in the course's form (identical to Keras's).
-    pub fn adam(lr: f64) -> Self {
+    pub const fn adam(lr: f64) -> Self {
         Self::adam_with_betas(lr, 0.9, 0.999)
     }
 
     /// Adam with the given β1 and β2, and the notes' ε (1e-7, added to `√v̂`).
-    pub fn adam_with_betas(lr: f64, beta1: f64, beta2: f64) -> Self {
+    pub const fn adam_with_betas(lr: f64, beta1: f64, beta2: f64) -> Self {
         OptimizerKind::Adam {
             lr,
             beta1,
@@ -133,6 +133,18 @@ impl OptimizerKind {
             | OptimizerKind::RmsProp { lr, .. }
             | OptimizerKind::Adam { lr, .. } => lr,
         }
+    }
+
+    /// The same optimizer with learning rate `lr`.
+    pub fn with_lr(mut self, lr: f64) -> Self {
+        match &mut self {
+            OptimizerKind::Sgd { lr: l }
+            | OptimizerKind::Momentum { lr: l, .. }
+            | OptimizerKind::AdaGrad { lr: l, .. }
+            | OptimizerKind::RmsProp { lr: l, .. }
+            | OptimizerKind::Adam { lr: l, .. } => *l = lr,
+        }
+        self
     }
 
     /// A fresh optimizer with these settings.

@@ -2,7 +2,7 @@
 //! steps on a small input to show it learns.
 
 use dl_layers::{Labels, Mode};
-use dl_models::{ModelConfig, Network, OptimizerConfig};
+use dl_models::{OptimizerKind, Preset, Sequential};
 use dl_tensor::{Float, Tensor, rng_from_seed};
 
 use crate::context::Context;
@@ -22,11 +22,11 @@ pub fn experiment() -> Experiment {
 
 fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     let mut out = Outcome::default();
-    let config = ModelConfig::AlexNet {
+    let config = Preset::AlexNet {
         classes: 1000,
         in_channels: 3,
     };
-    let mut net = Network::<f32>::build(&config, ctx.seed);
+    let mut net = config.build::<f32>(ctx.seed);
     let params = net.param_count();
     let x = Tensor::<f32>::zeros([1, 3, 224, 224]);
     out.notes
@@ -34,7 +34,7 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     out.notes
         .push(format!("  {:<10} {:<36} {:?}", "input", "", x.shape()));
     let mut flat_in = 0;
-    for (name, desc, shape) in net.trace_shapes(&x) {
+    for (name, desc, shape) in net.trace_shapes(&x, Mode::Eval) {
         if name == "flatten" {
             flat_in = shape[1];
         }
@@ -60,20 +60,18 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     // large: SGD at 1e-3 or more overshoots and kills the ReLUs within five steps.
     let (batch, full_steps) = if ctx.quick { (2, 5) } else { (4, 10) };
     let steps = ctx.iterations.unwrap_or(full_steps);
-    let optimizer = ctx.optimizer(OptimizerConfig::Sgd { lr: 3e-5 });
-    let mut small = Network::<f32>::build(
-        &ModelConfig::AlexNet {
-            classes: 10,
-            in_channels: 1,
-        },
-        ctx.seed,
-    );
+    let optimizer = ctx.optimizer(OptimizerKind::sgd(3e-5));
+    let mut small = Preset::AlexNet {
+        classes: 10,
+        in_channels: 1,
+    }
+    .build::<f32>(ctx.seed);
     let mut rng = rng_from_seed(ctx.seed);
     let xb = Tensor::<f32>::rand_uniform([batch, 1, 224, 224], 0.0, 1.0, &mut rng);
     let labels: Vec<usize> = (0..batch).map(|i| i % 10).collect();
-    let mut opt = optimizer.build::<f32>(false);
+    let mut opt = optimizer.build::<f32>();
     let eval_loss =
-        |net: &mut Network<f32>| net.loss(&xb, Labels::Index(&labels), Mode::Eval).as_f64();
+        |net: &mut Sequential<f32>| net.loss(&xb, Labels::Index(&labels), Mode::Eval).as_f64();
     let first = eval_loss(&mut small);
     let mut losses = Vec::new();
     for _ in 0..steps {

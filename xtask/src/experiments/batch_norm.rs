@@ -1,6 +1,6 @@
 //! 2_3 Batch normalization: the same sigmoid/Xavier MLP with and without BatchNorm.
 
-use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
+use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Preset};
 
 use super::{acc_at, mnist_mlp};
 use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
@@ -8,13 +8,13 @@ use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdi
 fn net(label: &str, bn: bool) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::MultiLayerNet(
+        model: Preset::MultiLayerNet(
             MultiLayerNetConfig::new(784, &[40, 20], 10)
                 .activation(Activation::Sigmoid)
-                .init(WeightInit::Xavier)
+                .init(Init::Xavier)
                 .batch_norm(bn),
         ),
-        optimizer: OptimizerConfig::Sgd { lr: 0.01 },
+        optimizer: OptimizerKind::sgd(0.01),
         penalty: None,
     }
 }

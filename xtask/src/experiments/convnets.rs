@@ -1,6 +1,6 @@
 //! 2_6, 2_7 and 2_8: SimpleConvNet, DoubleConvNet and DeepConvNet on MNIST images.
 
-use dl_models::{ModelConfig, OptimizerConfig};
+use dl_models::{OptimizerKind, Preset};
 
 use crate::spec::{
     Check, DataSpec, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run,
@@ -15,11 +15,11 @@ fn images(train: usize, test: usize) -> DataSpec {
     }
 }
 
-fn adam_run(label: &str, model: ModelConfig) -> RunSpec {
+fn adam_run(label: &str, model: Preset) -> RunSpec {
     RunSpec {
         label: label.into(),
         model,
-        optimizer: OptimizerConfig::adam(0.001),
+        optimizer: OptimizerKind::adam(0.001),
         penalty: None,
     }
 }
@@ -37,7 +37,7 @@ pub fn simple() -> Experiment {
             eval_every: 10,
             train_metric: TrainMetric::Full,
             eval_batch: 100,
-            runs: vec![adam_run("SimpleConvNet", ModelConfig::SimpleConvNet)],
+            runs: vec![adam_run("SimpleConvNet", Preset::SimpleConvNet)],
             checks: vec![Check {
                 claim: "the convnet learns MNIST well from 5000 images (test accuracy above 0.95)",
                 eval: |r| {
@@ -65,7 +65,7 @@ pub fn double() -> Experiment {
             eval_every: 10,
             train_metric: TrainMetric::Full,
             eval_batch: 100,
-            runs: vec![adam_run("DoubleConvNet", ModelConfig::DoubleConvNet)],
+            runs: vec![adam_run("DoubleConvNet", Preset::DoubleConvNet)],
             checks: vec![Check {
                 claim: "even 100 iterations take the two-conv net well above chance (test accuracy above 0.7)",
                 eval: |r| {
@@ -103,7 +103,7 @@ pub fn deep(full: bool) -> Experiment {
             eval_every: if full { 600 } else { 10 },
             train_metric: TrainMetric::Full,
             eval_batch: 100,
-            runs: vec![adam_run("DeepConvNet", ModelConfig::DeepConvNet)],
+            runs: vec![adam_run("DeepConvNet", Preset::DeepConvNet)],
             checks: if full {
                 vec![Check {
                     claim: "on all 60,000 training images DeepConvNet exceeds 99.3% test accuracy (the class's docstring claims over 99%)",

@@ -1,19 +1,19 @@
 //! 2_2 Vanishing gradient: activations × weight initialisation on MLP 784-\[40,20\]-10.
 
-use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
+use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Preset};
 
 use super::mnist_mlp;
 use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
 
-fn mlp(label: &str, hidden: &[usize], activation: Activation, init: WeightInit) -> RunSpec {
+fn mlp(label: &str, hidden: &[usize], activation: Activation, init: Init) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::MultiLayerNet(
+        model: Preset::MultiLayerNet(
             MultiLayerNetConfig::new(784, hidden, 10)
                 .activation(activation)
                 .init(init),
         ),
-        optimizer: OptimizerConfig::Sgd { lr: 0.1 },
+        optimizer: OptimizerKind::sgd(0.1),
         penalty: None,
     }
 }
@@ -29,7 +29,7 @@ const WIDE: [&str; 5] = [
 /// The experiment.
 pub fn experiment() -> Experiment {
     use Activation::{Relu, Sigmoid};
-    use WeightInit::{He, Std, Xavier};
+    use Init::{He, Std, Xavier};
     let runs = vec![
         mlp(WIDE[0], &[40, 20], Sigmoid, Std(0.01)),
         mlp(WIDE[1], &[40, 20], Relu, Std(0.01)),

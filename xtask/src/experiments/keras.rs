@@ -1,7 +1,7 @@
 //! 2_9 to 2_11: the Keras CNN with activity penalties, dropout and normalization, comparing
 //! val_loss per epoch. CIFAR-10 when present, else Fashion-MNIST.
 
-use dl_models::{KerasCnnConfig, ModelConfig, NormKind, OptimizerConfig};
+use dl_models::{KerasCnnConfig, NormKind, OptimizerKind, Preset};
 
 use crate::results::RunResult;
 use crate::spec::{Check, EpochSpec, Experiment, Kind, RunSpec, Verdict, run};
@@ -17,7 +17,7 @@ fn cnn(
 ) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::KerasCnn(KerasCnnConfig {
+        model: Preset::KerasCnn(KerasCnnConfig {
             in_channels: 3,
             image_size: 32,
             classes: 10,
@@ -25,7 +25,7 @@ fn cnn(
             dropout,
             norm,
         }),
-        optimizer: OptimizerConfig::adam(0.001),
+        optimizer: OptimizerKind::adam(0.001),
         penalty: None,
     }
 }

@@ -1,17 +1,17 @@
 //! 2_4 Optimizers: SGD, Momentum, AdaGrad, RMSProp, Adam (and Adam with BatchNorm).
 
-use dl_models::{Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, WeightInit};
+use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Preset};
 
 use super::{acc_at, mnist_mlp};
 use crate::spec::{Check, Experiment, IterSpec, Kind, RunSpec, TrainMetric, Verdict, run};
 
-fn net(label: &str, optimizer: OptimizerConfig, bn: bool) -> RunSpec {
+fn net(label: &str, optimizer: OptimizerKind, bn: bool) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::MultiLayerNet(
+        model: Preset::MultiLayerNet(
             MultiLayerNetConfig::new(784, &[40, 20], 10)
                 .activation(Activation::Sigmoid)
-                .init(WeightInit::Std(0.01))
+                .init(Init::Std(0.01))
                 .batch_norm(bn),
         ),
         optimizer,
@@ -33,26 +33,26 @@ pub fn experiment() -> Experiment {
             train_metric: TrainMetric::Batch,
             eval_batch: 1000,
             runs: vec![
-                net("SGD", OptimizerConfig::Sgd { lr: 0.01 }, false),
+                net("SGD", OptimizerKind::sgd(0.01), false),
                 net(
                     "Momentum",
-                    OptimizerConfig::Momentum {
+                    OptimizerKind::Momentum {
                         lr: 0.3,
                         momentum: 0.9,
                     },
                     false,
                 ),
-                net("AdaGrad", OptimizerConfig::AdaGrad { lr: 0.1 }, false),
+                net("AdaGrad", OptimizerKind::adagrad(0.1), false),
                 net(
                     "RMSProp",
-                    OptimizerConfig::RmsProp {
+                    OptimizerKind::RmsProp {
                         lr: 0.01,
                         rho: 0.99,
                     },
                     false,
                 ),
-                net("Adam", OptimizerConfig::adam(0.01), false),
-                net("Adam + BatchNorm", OptimizerConfig::adam(0.01), true),
+                net("Adam", OptimizerKind::adam(0.01), false),
+                net("Adam + BatchNorm", OptimizerKind::adam(0.01), true),
             ],
             checks: vec![
                 Check {

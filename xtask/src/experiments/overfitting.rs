@@ -1,8 +1,6 @@
 //! 2_5 Overfitting and regularization: 300 training images, a deep ReLU net, L1, L2, Dropout.
 
-use dl_models::{
-    Activation, ModelConfig, MultiLayerNetConfig, OptimizerConfig, PenaltyConfig, WeightInit,
-};
+use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Penalty, Preset};
 
 use super::jitter;
 use crate::spec::{
@@ -12,14 +10,14 @@ use crate::spec::{
 fn config() -> MultiLayerNetConfig {
     MultiLayerNetConfig::new(784, &[100; 6], 10)
         .activation(Activation::Relu)
-        .init(WeightInit::He)
+        .init(Init::He)
 }
 
-fn net(label: &str, lr: f64, penalty: Option<PenaltyConfig>) -> RunSpec {
+fn net(label: &str, lr: f64, penalty: Option<Penalty>) -> RunSpec {
     RunSpec {
         label: label.into(),
-        model: ModelConfig::MultiLayerNet(config()),
-        optimizer: OptimizerConfig::Sgd { lr },
+        model: Preset::MultiLayerNet(config()),
+        optimizer: OptimizerKind::Sgd { lr },
         penalty,
     }
 }
@@ -34,12 +32,8 @@ const PENALIZED: [&str; 4] = ["L2 λ=0.1", "L1 λ=0.005", "L2 λ=0.125", "L1 λ=
 pub fn experiment() -> Experiment {
     let dropout = RunSpec {
         label: "Dropout 0.15 (+ L2 λ=0.005)".into(),
-        model: ModelConfig::MultiLayerNet(
-            config()
-                .dropout(0.15)
-                .weight_penalty(PenaltyConfig::L2 { lambda: 0.005 }),
-        ),
-        optimizer: OptimizerConfig::Sgd { lr: 0.01 },
+        model: Preset::MultiLayerNet(config().dropout(0.15).weight_penalty(Penalty::l2(0.005))),
+        optimizer: OptimizerKind::sgd(0.01),
         penalty: None,
     };
     Experiment {
@@ -60,14 +54,10 @@ pub fn experiment() -> Experiment {
             eval_batch: 1000,
             runs: vec![
                 net("no penalty", 0.01, None),
-                net(PENALIZED[0], 0.01, Some(PenaltyConfig::L2 { lambda: 0.1 })),
-                net(PENALIZED[1], 0.1, Some(PenaltyConfig::L1 { lambda: 0.005 })),
-                net(
-                    PENALIZED[2],
-                    0.01,
-                    Some(PenaltyConfig::L2 { lambda: 0.125 }),
-                ),
-                net(PENALIZED[3], 0.1, Some(PenaltyConfig::L1 { lambda: 0.001 })),
+                net(PENALIZED[0], 0.01, Some(Penalty::l2(0.1))),
+                net(PENALIZED[1], 0.1, Some(Penalty::l1(0.005))),
+                net(PENALIZED[2], 0.01, Some(Penalty::l2(0.125))),
+                net(PENALIZED[3], 0.1, Some(Penalty::l1(0.001))),
                 dropout,
             ],
             checks: vec![

@@ -1,9 +1,7 @@
 //! The notes' quizzes, answered by the library's own layers.
 
 use dl_layers::{Affine, Convolution, Init, Labels, Layer, Mode, Sigmoid, conv_output_size};
-use dl_models::{
-    Activation, ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig, WeightInit,
-};
+use dl_models::{Activation, MultiLayerNetConfig, OptimizerKind, Preset};
 use dl_tensor::{Tensor, rng_from_seed};
 
 use crate::context::Context;
@@ -62,14 +60,14 @@ fn run(ctx: &Context) -> Result<Outcome, XtaskError> {
     );
 
     // All-equal initial weights: every hidden unit stays identical.
-    let config = ModelConfig::MultiLayerNet(
+    let config = Preset::MultiLayerNet(
         MultiLayerNetConfig::new(4, &[5], 3)
             .activation(Activation::Sigmoid)
-            .init(WeightInit::Std(0.0)),
+            .init(Init::Std(0.0)),
     );
-    let mut net = Network::<f64>::build(&config, ctx.seed);
+    let mut net = config.build::<f64>(ctx.seed);
     net.visit_params(&mut |p| p.value.fill(0.3));
-    let mut opt = OptimizerConfig::Sgd { lr: 0.5 }.build::<f64>(false);
+    let mut opt = OptimizerKind::sgd(0.5).build::<f64>();
     let xb = Tensor::<f64>::randn([6, 4], 1.0, &mut rng_from_seed(ctx.seed));
     for _ in 0..20 {
         net.loss(&xb, Labels::Index(&[0, 1, 2, 0, 1, 2]), Mode::Train);

@@ -5,20 +5,20 @@ use std::path::Path;
 
 use dl_layers::{Labels, Mode};
 use dl_models::checkpoint::{self, CheckpointError};
-use dl_models::{ModelConfig, MultiLayerNetConfig, Network, OptimizerConfig};
+use dl_models::{MultiLayerNetConfig, OptimizerKind, Preset, Sequential};
 use dl_tensor::{Tensor, rng_from_seed};
 
-fn mlp(batch_norm: bool) -> ModelConfig {
-    ModelConfig::MultiLayerNet(MultiLayerNetConfig::new(12, &[8, 6], 4).batch_norm(batch_norm))
+fn mlp(batch_norm: bool) -> Preset {
+    Preset::MultiLayerNet(MultiLayerNetConfig::new(12, &[8, 6], 4).batch_norm(batch_norm))
 }
 
 /// A network trained for a few steps, so parameters and BatchNorm's running statistics are
 /// no longer their initial values.
-fn trained(config: &ModelConfig) -> Network<f32> {
-    let mut net = Network::<f32>::build(config, 1);
+fn trained(config: &Preset) -> Sequential<f32> {
+    let mut net = config.build::<f32>(1);
     let x = Tensor::randn([10, 12], 1.0, &mut rng_from_seed(2));
     let labels = [0usize, 1, 2, 3, 0, 1, 2, 3, 0, 1];
-    let mut opt = OptimizerConfig::adam(0.05).build::<f32>(false);
+    let mut opt = OptimizerKind::adam(0.05).build::<f32>();
     for _ in 0..5 {
         net.loss(&x, Labels::Index(&labels), Mode::Train);
         net.backward();
@@ -27,7 +27,7 @@ fn trained(config: &ModelConfig) -> Network<f32> {
     net
 }
 
-fn everything(net: &mut Network<f32>) -> Vec<(String, Vec<f32>)> {
+fn everything(net: &mut Sequential<f32>) -> Vec<(String, Vec<f32>)> {
     let mut out = Vec::new();
     net.visit_params(&mut |p| out.push((p.full_name(), p.value.to_vec())));
     net.visit_buffers(&mut |b| out.push((format!("{}.{}", b.layer, b.name), b.value.to_vec())));
@@ -42,7 +42,7 @@ fn round_trip_restores_parameters_buffers_and_predictions() {
     checkpoint::save(&mut net, &path).unwrap();
 
     let mut loaded = checkpoint::load::<f32>(&path).unwrap();
-    assert_eq!(loaded.config(), net.config());
+    assert_eq!(loaded.spec().unwrap(), net.spec().unwrap());
     let saved = everything(&mut net);
     assert!(saved.iter().any(|(n, _)| n.ends_with("running_mean")));
     assert_eq!(everything(&mut loaded), saved);
@@ -51,7 +51,7 @@ fn round_trip_restores_parameters_buffers_and_predictions() {
     assert_eq!(loaded.forward(&x, Mode::Eval), net.forward(&x, Mode::Eval));
 
     // load_into a freshly built network of the same configuration.
-    let mut fresh = Network::<f32>::build(&mlp(true), 77);
+    let mut fresh = mlp(true).build::<f32>(77);
     assert_ne!(everything(&mut fresh), saved);
     checkpoint::load_into(&mut fresh, &path).unwrap();
     assert_eq!(everything(&mut fresh), saved);
@@ -68,7 +68,7 @@ fn checkpoint_of_another_model_is_refused_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bn.safetensors");
     checkpoint::save(&mut trained(&mlp(true)), &path).unwrap();
-    let mut other = Network::<f32>::build(&mlp(false), 0);
+    let mut other = mlp(false).build::<f32>(0);
     let err = checkpoint::load_into(&mut other, &path).unwrap_err();
     assert!(matches!(err, CheckpointError::ConfigMismatch { .. }));
     let text = message(err);
@@ -162,7 +162,7 @@ fn a_configuration_larger_than_the_file_is_refused_before_building() {
         .map(|_| ())
         .unwrap_err();
     assert!(matches!(err, CheckpointError::BadConfig { .. }), "{err:?}");
-    assert!(message(err).contains("hidden_sizes[0]"));
+    assert!(message(err).contains("affine1"));
 }
 
 /// A checkpoint of the trained 12-8-6-4 MLP, re-serialized after `edit` changed its tensor

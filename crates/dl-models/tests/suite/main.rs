@@ -3,4 +3,6 @@
 
 mod checkpoint;
 mod fuzz_corpus;
+mod library;
 mod models;
+mod trainer;

@@ -3,13 +3,13 @@
 
 use dl_layers::{Labels, Mode};
 use dl_models::{
-    Activation, KerasCnnConfig, ModelConfig, MultiLayerNetConfig, Network, NormKind,
-    OptimizerConfig, PenaltyConfig, WeightInit,
+    Activation, Init, KerasCnnConfig, MultiLayerNetConfig, NormKind, OptimizerKind, Penalty,
+    Preset, Sequential,
 };
 use dl_tensor::{Tensor, rng_from_seed};
 
-fn keras(norm: Option<NormKind>) -> ModelConfig {
-    ModelConfig::KerasCnn(KerasCnnConfig {
+fn keras(norm: Option<NormKind>) -> Preset {
+    Preset::KerasCnn(KerasCnnConfig {
         in_channels: 3,
         image_size: 32,
         classes: 10,
@@ -21,12 +21,12 @@ fn keras(norm: Option<NormKind>) -> ModelConfig {
 
 #[test]
 fn parameter_counts_match_the_notes_and_torchvision() {
-    let cases: Vec<(ModelConfig, usize)> = vec![
-        (ModelConfig::SimpleConvNet, 433_890),
-        (ModelConfig::DoubleConvNet, 75_430),
-        (ModelConfig::DeepConvNet, 123_552),
+    let cases: Vec<(Preset, usize)> = vec![
+        (Preset::SimpleConvNet, 433_890),
+        (Preset::DoubleConvNet, 75_430),
+        (Preset::DeepConvNet, 123_552),
         (
-            ModelConfig::MultiLayerNet(MultiLayerNetConfig::new(784, &[100; 5], 10)),
+            Preset::MultiLayerNet(MultiLayerNetConfig::new(784, &[100; 5], 10)),
             784 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 10 + 10,
         ),
         (keras(None), 3_702_186),
@@ -34,25 +34,25 @@ fn parameter_counts_match_the_notes_and_torchvision() {
         (keras(Some(NormKind::BatchNorm)), 3_702_186 + 64),
     ];
     for (config, expected) in cases {
-        let mut net = Network::<f32>::build(&config, 0);
+        let mut net = config.build::<f32>(0);
         assert_eq!(net.param_count(), expected, "{config:?}");
     }
 }
 
 #[test]
 fn alexnet_has_torchvisions_61_100_840_parameters() {
-    let config = ModelConfig::AlexNet {
+    let config = Preset::AlexNet {
         classes: 1000,
         in_channels: 3,
     };
-    let mut net = Network::<f32>::build(&config, 0);
+    let mut net = config.build::<f32>(0);
     assert_eq!(net.param_count(), 61_100_840);
 }
 
-fn stage_shapes(config: &ModelConfig, input: [usize; 4]) -> Vec<(String, Vec<usize>)> {
-    let mut net = Network::<f32>::build(config, 0);
+fn stage_shapes(config: &Preset, input: [usize; 4]) -> Vec<(String, Vec<usize>)> {
+    let mut net = config.build::<f32>(0);
     let x = Tensor::randn(input, 1.0, &mut rng_from_seed(3));
-    net.trace_shapes(&x)
+    net.trace_shapes(&x, Mode::Eval)
         .into_iter()
         .map(|(name, _, shape)| (name, shape))
         .collect()
@@ -70,7 +70,7 @@ fn shape_of(shapes: &[(String, Vec<usize>)], name: &str) -> Vec<usize> {
 
 #[test]
 fn deep_conv_net_stages_follow_the_notes() {
-    let shapes = stage_shapes(&ModelConfig::DeepConvNet, [2, 1, 28, 28]);
+    let shapes = stage_shapes(&Preset::DeepConvNet, [2, 1, 28, 28]);
     let get = |name: &str| shape_of(&shapes, name);
     assert_eq!(get("conv1"), vec![2, 16, 28, 28]);
     assert_eq!(get("pool1"), vec![2, 16, 14, 14]);
@@ -85,7 +85,7 @@ fn deep_conv_net_stages_follow_the_notes() {
 #[test]
 fn alexnet_stages_follow_torchvision() {
     // A 10-class AlexNet keeps the test small; the feature stages do not depend on the classes.
-    let config = ModelConfig::AlexNet {
+    let config = Preset::AlexNet {
         classes: 10,
         in_channels: 3,
     };
@@ -100,7 +100,7 @@ fn alexnet_stages_follow_torchvision() {
 }
 
 /// Adds `delta` to element `i` of the parameter in `slot`.
-fn nudge(net: &mut Network<f64>, slot: usize, i: usize, delta: f64) {
+fn nudge(net: &mut Sequential<f64>, slot: usize, i: usize, delta: f64) {
     let mut index = 0;
     net.visit_params(&mut |p| {
         if index == slot {
@@ -114,14 +114,14 @@ fn nudge(net: &mut Network<f64>, slot: usize, i: usize, delta: f64) {
 /// in f64, through `Network::loss` and `Network::backward`.
 #[test]
 fn whole_network_gradient_matches_finite_differences() {
-    let config = ModelConfig::MultiLayerNet(
+    let config = Preset::MultiLayerNet(
         MultiLayerNetConfig::new(6, &[5, 4], 3)
             .activation(Activation::Tanh)
-            .init(WeightInit::Xavier)
+            .init(Init::Xavier)
             .batch_norm(true)
-            .weight_penalty(PenaltyConfig::ElasticNet { l1: 0.01, l2: 0.1 }),
+            .weight_penalty(Penalty::elastic_net(0.01, 0.1)),
     );
-    let mut net = Network::<f64>::build(&config, 11);
+    let mut net = config.build::<f64>(11);
     let x = Tensor::randn([7, 6], 1.0, &mut rng_from_seed(12));
     let labels = [0usize, 1, 2, 0, 1, 2, 1];
     net.loss(&x, Labels::Index(&labels), Mode::Train);
@@ -165,11 +165,11 @@ fn whole_network_gradient_matches_finite_differences() {
 
 #[test]
 fn sgd_training_reduces_the_loss_of_a_small_conv_net() {
-    let mut net = Network::<f32>::build(&ModelConfig::DoubleConvNet, 5);
+    let mut net = Preset::DoubleConvNet.build::<f32>(5);
     let mut rng = rng_from_seed(6);
     let x = Tensor::<f32>::randn([16, 1, 28, 28], 1.0, &mut rng);
     let labels: Vec<usize> = (0..16).map(|i| i % 10).collect();
-    let mut opt = OptimizerConfig::adam(0.01).build::<f32>(false);
+    let mut opt = OptimizerKind::adam(0.01).build::<f32>();
     let first = net.loss(&x, Labels::Index(&labels), Mode::Train);
     for _ in 0..30 {
         net.loss(&x, Labels::Index(&labels), Mode::Train);
@@ -183,9 +183,9 @@ fn sgd_training_reduces_the_loss_of_a_small_conv_net() {
 
 #[test]
 fn same_seed_same_weights_other_seed_other_weights() {
-    let config = ModelConfig::SimpleConvNet;
+    let config = Preset::SimpleConvNet;
     let weights = |seed| {
-        let mut net = Network::<f32>::build(&config, seed);
+        let mut net = config.build::<f32>(seed);
         let mut all = Vec::new();
         net.visit_params(&mut |p| all.extend(p.value.to_vec()));
         all
@@ -194,73 +194,29 @@ fn same_seed_same_weights_other_seed_other_weights() {
     assert_ne!(weights(1), weights(2));
 }
 
-#[test]
-fn optimizer_config_maps_onto_dl_optim() {
-    use dl_optim::OptimizerKind;
-    assert_eq!(
-        OptimizerConfig::adam(0.01).kind(false),
-        OptimizerKind::adam(0.01)
-    );
-    assert_eq!(
-        OptimizerConfig::AdaGrad { lr: 0.1 }.kind(true),
-        OptimizerKind::adagrad_notebook(0.1)
-    );
-    assert_eq!(
-        OptimizerConfig::AdaGrad { lr: 0.1 }.kind(false),
-        OptimizerKind::adagrad(0.1)
-    );
-    let adam = OptimizerConfig::Adam {
-        lr: 0.01,
-        beta1: 0.8,
-        beta2: 0.99,
-    };
-    assert_eq!(
-        adam.kind(false),
-        OptimizerKind::adam_with_betas(0.01, 0.8, 0.99)
-    );
-    let faster = adam.with_lr(0.5);
-    assert_eq!(faster.lr(), 0.5);
-    assert_eq!(faster.kind(false).learning_rate(), 0.5);
-    assert_eq!(
-        OptimizerConfig::Momentum {
-            lr: 0.1,
-            momentum: 0.9
-        }
-        .with_lr(2.0),
-        OptimizerConfig::Momentum {
-            lr: 2.0,
-            momentum: 0.9
-        }
-    );
-    assert_eq!(
-        PenaltyConfig::ElasticNet { l1: 0.1, l2: 0.2 }.penalty(),
-        dl_optim::Penalty::elastic_net(0.1, 0.2)
-    );
-}
-
 /// Training steps on one fixed batch, returning the loss before and after.
 fn loss_before_and_after(
-    config: &ModelConfig,
+    config: &Preset,
     input: &[usize],
     steps: usize,
-    optimizer: OptimizerConfig,
+    optimizer: OptimizerKind,
 ) -> (f32, f32) {
-    let mut net = Network::<f32>::build(config, 11);
+    let mut net = config.build::<f32>(11);
     let x = Tensor::<f32>::rand_uniform(input, 0.0, 1.0, &mut rng_from_seed(12));
     let classes = match config {
-        ModelConfig::AlexNet { classes, .. } => *classes,
+        Preset::AlexNet { classes, .. } => *classes,
         _ => 10,
     };
     let labels: Vec<usize> = (0..input[0]).map(|i| i % classes).collect();
     // Measured without dropout's noise (eval mode), except where BatchNorm's running
     // statistics, still near their start, would make eval mode meaningless.
     let batch_norm = match config {
-        ModelConfig::MultiLayerNet(m) => m.batch_norm,
-        ModelConfig::KerasCnn(k) => k.norm == Some(NormKind::BatchNorm),
+        Preset::MultiLayerNet(m) => m.batch_norm,
+        Preset::KerasCnn(k) => k.norm == Some(NormKind::BatchNorm),
         _ => false,
     };
     let measure = if batch_norm { Mode::Train } else { Mode::Eval };
-    let mut opt = optimizer.build::<f32>(false);
+    let mut opt = optimizer.build::<f32>();
     let first = net.loss(&x, Labels::Index(&labels), measure);
     for _ in 0..steps {
         net.loss(&x, Labels::Index(&labels), Mode::Train);
@@ -274,20 +230,20 @@ fn loss_before_and_after(
 fn a_few_training_steps_lower_the_loss_of_every_model() {
     let mlp = |hidden: &[usize]| MultiLayerNetConfig::new(784, hidden, 10);
     let with_activity = |norm| match keras(norm) {
-        ModelConfig::KerasCnn(k) => ModelConfig::KerasCnn(KerasCnnConfig {
+        Preset::KerasCnn(k) => Preset::KerasCnn(KerasCnnConfig {
             activity_penalty: Some((1e-4, 1e-4)),
             ..k
         }),
         other => other,
     };
-    let cases: Vec<(&str, ModelConfig, Vec<usize>, usize, f64)> = vec![
+    let cases: Vec<(&str, Preset, Vec<usize>, usize, f64)> = vec![
         (
             "MLP sigmoid, Xavier, L2",
-            ModelConfig::MultiLayerNet(
+            Preset::MultiLayerNet(
                 mlp(&[40, 20])
                     .activation(Activation::Sigmoid)
-                    .init(WeightInit::Xavier)
-                    .weight_penalty(PenaltyConfig::L2 { lambda: 0.01 }),
+                    .init(Init::Xavier)
+                    .weight_penalty(Penalty::l2(0.01)),
             ),
             vec![8, 784],
             10,
@@ -295,13 +251,13 @@ fn a_few_training_steps_lower_the_loss_of_every_model() {
         ),
         (
             "MLP ReLU, He, BatchNorm, dropout, L1",
-            ModelConfig::MultiLayerNet(
+            Preset::MultiLayerNet(
                 mlp(&[50, 50, 50])
                     .activation(Activation::Relu)
-                    .init(WeightInit::He)
+                    .init(Init::He)
                     .batch_norm(true)
                     .dropout(0.15)
-                    .weight_penalty(PenaltyConfig::L1 { lambda: 1e-4 }),
+                    .weight_penalty(Penalty::l1(1e-4)),
             ),
             vec![8, 784],
             10,
@@ -309,14 +265,14 @@ fn a_few_training_steps_lower_the_loss_of_every_model() {
         ),
         (
             "SimpleConvNet",
-            ModelConfig::SimpleConvNet,
+            Preset::SimpleConvNet,
             vec![8, 1, 28, 28],
             10,
             0.01,
         ),
         (
             "DeepConvNet",
-            ModelConfig::DeepConvNet,
+            Preset::DeepConvNet,
             vec![8, 1, 28, 28],
             20,
             0.001,
@@ -344,7 +300,7 @@ fn a_few_training_steps_lower_the_loss_of_every_model() {
         ),
     ];
     for (what, config, input, steps, lr) in cases {
-        let adam = OptimizerConfig::adam(lr);
+        let adam = OptimizerKind::adam(lr);
         let (first, last) = loss_before_and_after(&config, &input, steps, adam);
         assert!(
             last.is_finite() && last < 0.95 * first,
@@ -358,11 +314,11 @@ fn a_few_training_steps_lower_the_loss_of_every_model() {
 /// 1e-3 or 1e-2 (or Adam at 1e-4) overshoots and kills the ReLUs within five steps.
 #[test]
 fn a_few_sgd_steps_lower_the_loss_of_alexnet() {
-    let config = ModelConfig::AlexNet {
+    let config = Preset::AlexNet {
         classes: 10,
         in_channels: 1,
     };
-    let sgd = OptimizerConfig::Sgd { lr: 3e-5 };
+    let sgd = OptimizerKind::sgd(3e-5);
     let (first, last) = loss_before_and_after(&config, &[2, 1, 224, 224], 4, sgd);
     assert!(
         last.is_finite() && last < 0.95 * first,
@@ -371,7 +327,7 @@ fn a_few_sgd_steps_lower_the_loss_of_alexnet() {
 }
 
 /// Asserts the whole list of `(layer, output shape)` of `config` on `input`.
-fn assert_stages(config: &ModelConfig, input: [usize; 4], expected: &[(&str, &[usize])]) {
+fn assert_stages(config: &Preset, input: [usize; 4], expected: &[(&str, &[usize])]) {
     let shapes = stage_shapes(config, input);
     let got: Vec<(&str, &[usize])> = shapes
         .iter()
@@ -383,7 +339,7 @@ fn assert_stages(config: &ModelConfig, input: [usize; 4], expected: &[(&str, &[u
 #[test]
 fn every_stage_of_the_other_networks_has_the_notes_shape() {
     assert_stages(
-        &ModelConfig::SimpleConvNet,
+        &Preset::SimpleConvNet,
         [2, 1, 28, 28],
         &[
             ("conv1", &[2, 30, 24, 24]),
@@ -395,7 +351,7 @@ fn every_stage_of_the_other_networks_has_the_notes_shape() {
         ],
     );
     assert_stages(
-        &ModelConfig::DoubleConvNet,
+        &Preset::DoubleConvNet,
         [2, 1, 28, 28],
         &[
             ("conv1", &[2, 10, 24, 24]),
@@ -414,7 +370,7 @@ fn every_stage_of_the_other_networks_has_the_notes_shape() {
         .batch_norm(true)
         .dropout(0.2);
     assert_stages(
-        &ModelConfig::MultiLayerNet(mlp),
+        &Preset::MultiLayerNet(mlp),
         [2, 1, 28, 28],
         &[
             ("affine1", &[2, 40]),
@@ -428,7 +384,7 @@ fn every_stage_of_the_other_networks_has_the_notes_shape() {
             ("affine3", &[2, 10]),
         ],
     );
-    let keras = ModelConfig::KerasCnn(KerasCnnConfig {
+    let keras = Preset::KerasCnn(KerasCnnConfig {
         in_channels: 3,
         image_size: 32,
         classes: 10,
@@ -458,7 +414,7 @@ fn every_stage_of_the_other_networks_has_the_notes_shape() {
 
 #[test]
 fn alexnet_middle_stages_follow_torchvision_for_any_input_channels() {
-    let config = ModelConfig::AlexNet {
+    let config = Preset::AlexNet {
         classes: 10,
         in_channels: 1,
     };
