@@ -20,7 +20,7 @@
 //!
 //! # Features
 //! - `ndarray` (on by default): conversions between [`Tensor`] and `ndarray` arrays of any
-//!   dimension (`From` both ways, [`Tensor::to_ndarray_dim`] for a fixed rank), and `ndarray`
+//!   dimension (`From` both ways, `Tensor::to_ndarray_dim` for a fixed rank), and `ndarray`
 //!   itself re-exported as `dl_tensor::ndarray`, so no direct dependency is needed.
 
 #[cfg(feature = "ndarray")]
