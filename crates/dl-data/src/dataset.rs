@@ -83,6 +83,49 @@ impl Dataset {
         }
     }
 
+    /// The same samples with `pad` zeros around each image (`(N, C, H, W)` →
+    /// `(N, C, H + 2·pad, W + 2·pad)`), as LeNet-5 takes MNIST's 28×28 digits at 32×32.
+    ///
+    /// # Panics
+    /// If the images are not `(N, C, H, W)`.
+    ///
+    /// ```
+    /// use dl_data::Dataset;
+    /// use dl_tensor::Tensor;
+    /// let set = Dataset::new(Tensor::ones([2, 1, 28, 28]), vec![3, 7], 10);
+    /// let padded = set.padded(2);
+    /// assert_eq!(padded.images.shape(), &[2, 1, 32, 32]);
+    /// assert_eq!(padded.images.at(&[0, 0, 0, 0]), 0.0);
+    /// assert_eq!(padded.images.at(&[0, 0, 2, 2]), 1.0);
+    /// assert_eq!(padded.labels, set.labels);
+    /// ```
+    #[track_caller]
+    pub fn padded(&self, pad: usize) -> Dataset {
+        let &[n, c, h, w] = self.images.shape() else {
+            dl_tensor::shape_mismatch(
+                "Dataset::padded (images must be (N, C, H, W))",
+                self.images.shape(),
+                &[0, 0, 0, 0],
+            );
+        };
+        let (ph, pw) = (h + 2 * pad, w + 2 * pad);
+        let source = self.images.to_vec();
+        let mut out = vec![0.0f32; n * c * ph * pw];
+        for (plane, src) in source.chunks_exact(h * w).enumerate() {
+            let dst = &mut out[plane * ph * pw..(plane + 1) * ph * pw];
+            for (row, line) in src.chunks_exact(w).enumerate() {
+                let start = (row + pad) * pw + pad;
+                dst[start..start + w].copy_from_slice(line);
+            }
+        }
+        Dataset {
+            images: Tensor::from_vec(out, [n, c, ph, pw]),
+            labels: self.labels.clone(),
+            one_hot_labels: self.one_hot_labels.clone(),
+            classes: self.classes,
+        }
+    }
+
     /// The samples at `indices` (repeats allowed), gathered into a new contiguous tensor, with
     /// their labels.
     ///
