@@ -84,3 +84,14 @@ pub mod prelude {
     pub use dl_optim::{Optimizer, OptimizerKind, Penalty};
     pub use dl_tensor::{Float, Tensor, rng_from_seed};
 }
+
+/// This crate's README examples, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
+/// The top-level README's "Using the crates in your project" program, compiled and run by
+/// `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct WorkspaceReadmeDoctests;
