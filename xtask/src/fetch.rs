@@ -110,6 +110,7 @@ impl Downloader for Curl {
             FetchEvent::MirrorFailed { url, reason } => println!("  {url} failed: {reason}"),
             FetchEvent::Verified { file } => println!("  {file}: checksum verified"),
             FetchEvent::Extracted { file } => println!("  {file}: extracted"),
+            other => println!("  {other:?}"),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// Everything that can go wrong reading, locating, verifying or fetching data.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// No folder holding the dataset's files was found.
     #[error(

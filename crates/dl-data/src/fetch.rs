@@ -160,6 +160,7 @@ pub fn sources(name: DatasetName) -> &'static [Source] {
 
 /// What [`fetch`] is doing, for the downloader to report.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum FetchEvent {
     /// A file (or an archive's members) is already present and verified: not downloaded.
     Present {

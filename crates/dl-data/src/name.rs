@@ -7,6 +7,7 @@ use crate::error::DataError;
 
 /// A dataset this crate can locate, load and fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DatasetName {
     /// MNIST handwritten digits (IDX, 28×28 grey, 60,000 + 10,000).
     Mnist,

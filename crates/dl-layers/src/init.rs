@@ -21,6 +21,7 @@ use dl_tensor::{Float, Rng, Shape, Tensor};
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum Init {
     /// `std · randn` (the course's `weight_init_std = 0.01`).
     Std(f64),

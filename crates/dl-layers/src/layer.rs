@@ -14,6 +14,7 @@ pub enum Mode {
 
 /// What a parameter is, so penalties can pick weights and leave the rest alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ParamKind {
     /// A weight matrix or filter bank: weight penalties (L1, L2, Elastic Net) apply.
     Weight,

@@ -13,6 +13,7 @@ use crate::{Layer, Mode, backward_before_forward};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum PoolKind {
     /// The window's maximum; backward routes the gradient to the (first) maximal element.
     Max,

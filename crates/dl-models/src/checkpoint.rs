@@ -36,6 +36,7 @@ const FORMAT: &str = "2";
 
 /// Why a checkpoint could not be written or read. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CheckpointError {
     /// Reading or writing the file failed.
     #[error("{path}: {source}")]

@@ -262,8 +262,8 @@ impl LayerConfig {
                 BatchStats::PerChannel => channels(),
             },
             LayerConfig::LayerNorm { axes, .. } => match axes {
-                LayerNormAxes::AllAxes => flat(),
                 LayerNormAxes::Channels => channels(),
+                _ => flat(),
             },
             _ => channels(),
         }

@@ -187,8 +187,6 @@ impl NetworkSpec {
 /// Whether every strength of `p` is finite and non-negative.
 pub(crate) fn penalty_is_valid(p: &Penalty) -> bool {
     let ok = |x: f64| x.is_finite() && x >= 0.0;
-    match p.kind {
-        dl_optim::PenaltyKind::L2 { lambda } | dl_optim::PenaltyKind::L1 { lambda } => ok(lambda),
-        dl_optim::PenaltyKind::ElasticNet { l1, l2 } => ok(l1) && ok(l2),
-    }
+    let (l1, l2) = p.strengths();
+    ok(l1) && ok(l2)
 }

@@ -9,6 +9,7 @@ use crate::core::{Layout, NormCore, batch_moments, input_mismatch};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum LayerNormAxes {
     /// Over the channel axis at each position: for `(N, C, H, W)` one mean and variance per
     /// `(n, h, w)` over `C`; for `(N, D)` per sample over `D`. This is Keras's

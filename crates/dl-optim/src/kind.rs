@@ -20,6 +20,7 @@ use crate::{AdaGrad, Adam, AdamEpsilon, Momentum, Optimizer, RmsProp, Sgd};
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum OptimizerKind {
     /// [`Sgd`]: `w −= lr·g`.
     Sgd {

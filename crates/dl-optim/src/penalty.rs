@@ -20,6 +20,7 @@ pub enum PenaltyTarget {
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
 pub enum PenaltyKind {
     /// L2 (weight decay): `0.5·λ·ΣW²` in the loss, `λ·W` in the gradient.
     L2 {
@@ -129,7 +130,7 @@ impl Penalty {
     }
 
     /// The strengths `(l1, l2)` of the `|W|` and `0.5·W²` terms.
-    fn strengths(&self) -> (f64, f64) {
+    pub fn strengths(&self) -> (f64, f64) {
         match self.kind {
             PenaltyKind::L2 { lambda } => (0.0, lambda),
             PenaltyKind::L1 { lambda } => (lambda, 0.0),

@@ -11,6 +11,7 @@ use crate::threads::{for_each_task_with, num_threads};
 
 /// The kernel family actually used for one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ActiveKernel {
     /// Hand-written AVX-512F kernels.
     Avx512,

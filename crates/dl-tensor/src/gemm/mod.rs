@@ -65,6 +65,7 @@ pub(crate) mod sealed {
 
 /// Which micro-kernel family a product uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum KernelChoice {
     /// The fastest kernel this CPU supports (AVX-512F, then AVX2+FMA on x86-64), unless the
     /// `DL_GEMM_PORTABLE=1` environment variable or [`set_force_portable`] forces the portable one.
