@@ -208,3 +208,33 @@ fn a_killed_run_leaves_no_half_written_file() {
         .collect();
     assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
 }
+
+/// `reproduce batch-norm` in full, on the repository's MNIST, writes exactly the committed
+/// `results/batch-norm/curves.csv`: the library's Trainer, presets and layers give the curves
+/// the committed results were made with (regenerate those when a numeric change is meant).
+#[test]
+fn a_full_run_reproduces_the_committed_curves() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = tempfile::tempdir().unwrap();
+    let datasets = root.join("datasets");
+    let args = [
+        "reproduce",
+        "batch-norm",
+        "--data-dir",
+        datasets.to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+    ];
+    let result = run(&args);
+    assert!(
+        result.status.success(),
+        "{args:?} failed: {}",
+        text(&result.stderr)
+    );
+    let ours = std::fs::read_to_string(out.path().join("batch-norm/curves.csv")).unwrap();
+    let committed = std::fs::read_to_string(root.join("results/batch-norm/curves.csv")).unwrap();
+    assert!(
+        ours == committed,
+        "curves differ from results/batch-norm/curves.csv"
+    );
+}
