@@ -111,7 +111,7 @@ fn mlp_relu_deep() -> Preset {
 }
 
 fn deep_conv_net() -> Preset {
-    Preset::DeepConvNet
+    Preset::deep_conv_net()
 }
 
 fn alexnet() -> Preset {

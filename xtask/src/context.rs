@@ -10,10 +10,12 @@ pub struct Context {
     /// The seed of every random draw.
     pub seed: u64,
     /// Where results go (`results/`).
+    #[serde(serialize_with = "crate::place::serialize")]
     pub out_dir: PathBuf,
     /// Threads for the numeric kernels.
     pub threads: usize,
     /// Where to look for data first.
+    #[serde(serialize_with = "crate::place::serialize_opt")]
     pub data_dir: Option<PathBuf>,
     /// The dataset to use where more than one fits.
     pub dataset: Option<String>,

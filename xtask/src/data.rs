@@ -1,6 +1,7 @@
 //! Loads the data an experiment declares, applying `--quick`, `--data-dir` and `--dataset`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use dl_data::{DatasetName, LoadOptions, Splits};
@@ -40,16 +41,105 @@ fn load_cached(ctx: &Context, name: DatasetName, flatten: bool) -> Result<Splits
     Ok(splits)
 }
 
-fn describe(splits: &Splits, train_len: usize, test_len: usize) -> String {
-    format!(
-        "{} from {} ({} of {} training and {} of {} test images)",
-        splits.name.as_str(),
-        splits.dir.display(),
-        train_len,
-        splits.train.len(),
-        test_len,
-        splits.test.len()
-    )
+/// What an experiment's data was, as `summary.json` records it: the data set, where it was
+/// read from (never an absolute path of this machine), how many images were used, and the
+/// SHA-256 of each file read.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct DataRecord {
+    /// The data set (`mnist`).
+    pub dataset: String,
+    /// Where it was read from (`datasets/mnist`; see [`crate::place::portable`]).
+    pub from: String,
+    /// Training images used.
+    pub train_images: usize,
+    /// Training images in the set.
+    pub train_available: usize,
+    /// Test images used.
+    pub test_images: usize,
+    /// Test images in the set.
+    pub test_available: usize,
+    /// The SHA-256 of each file read, as stored (a `.gz` file's compressed bytes).
+    pub sha256: BTreeMap<String, String>,
+    /// Why this data set and not the notes' (a fallback), if so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl DataRecord {
+    fn new(splits: &Splits, train_images: usize, test_images: usize) -> Self {
+        DataRecord {
+            dataset: splits.name.as_str().to_string(),
+            from: crate::place::portable(&splits.dir),
+            train_images,
+            train_available: splits.train.len(),
+            test_images,
+            test_available: splits.test.len(),
+            sha256: file_digests(splits),
+            note: None,
+        }
+    }
+
+    /// One line: `mnist from datasets/mnist (60000 of 60000 training and 10000 of 10000 test
+    /// images)`, and the note if any.
+    pub fn describe(&self) -> String {
+        let mut line = format!(
+            "{} from {} ({} of {} training and {} of {} test images)",
+            self.dataset,
+            self.from,
+            self.train_images,
+            self.train_available,
+            self.test_images,
+            self.test_available
+        );
+        if let Some(note) = &self.note {
+            line.push_str("; ");
+            line.push_str(note);
+        }
+        line
+    }
+}
+
+/// The files a load of `splits` read, found again in its folder.
+fn files_read(splits: &Splits) -> Vec<PathBuf> {
+    let dir = &splits.dir;
+    match splits.name {
+        DatasetName::Cifar10 => {
+            let names = dl_data::CIFAR10_TRAIN_FILES
+                .iter()
+                .chain([&dl_data::CIFAR10_TEST_FILE]);
+            names
+                .filter_map(|n| {
+                    [dir.join(n), dir.join(dl_data::CIFAR10_SUBDIR).join(n)]
+                        .into_iter()
+                        .find(|p| p.is_file())
+                })
+                .collect()
+        }
+        _ => dl_data::IDX_FILES
+            .iter()
+            .filter_map(|stem| dl_data::find_file(dir, stem))
+            .collect(),
+    }
+}
+
+/// The SHA-256 of each file read, keyed by file name; computed once per folder.
+fn file_digests(splits: &Splits) -> BTreeMap<String, String> {
+    static DIGESTS: Mutex<Option<HashMap<PathBuf, BTreeMap<String, String>>>> = Mutex::new(None);
+    let mut cache = DIGESTS.lock().unwrap_or_else(|e| e.into_inner());
+    let cache = cache.get_or_insert_with(HashMap::new);
+    cache
+        .entry(splits.dir.clone())
+        .or_insert_with(|| {
+            files_read(splits)
+                .into_iter()
+                .filter_map(|path| {
+                    let bytes = std::fs::read(&path).ok()?;
+                    let name = path.file_name()?.to_string_lossy().into_owned();
+                    Some((name, dl_data::sha256_hex(&bytes)))
+                })
+                .collect()
+        })
+        .clone()
 }
 
 /// The data of a mini-batch-iteration experiment.
@@ -65,7 +155,7 @@ pub fn load_iter_data(ctx: &Context, spec: &DataSpec) -> Result<Data, XtaskError
         .unwrap_or(splits.test.len())
         .min(splits.test.len());
     Ok(Data {
-        description: describe(&splits, train_n, test_n),
+        record: DataRecord::new(&splits, train_n, test_n),
         train: splits.train.take_first(train_n),
         test: splits.test.take_first(test_n),
     })
@@ -92,17 +182,17 @@ pub fn load_epoch_data(ctx: &Context, preferred: &[&str]) -> Result<Data, XtaskE
                     train_n.min(splits.train.len()),
                     test_n.min(splits.test.len()),
                 );
-                let mut description = describe(&splits, train_n, test_n);
+                let mut record = DataRecord::new(&splits, train_n, test_n);
                 if i > 0 {
-                    description.push_str(&format!(
-                        "; the notes used CIFAR-10, which was not found, so this runs on {} \
+                    record.note = Some(format!(
+                        "the notes used CIFAR-10, which was not found, so this runs on {} \
                          instead ({})",
                         name.as_str(),
                         tried.join("; ")
                     ));
                 }
                 return Ok(Data {
-                    description,
+                    record,
                     train: splits.train.take_first(train_n),
                     test: splits.test.take_first(test_n),
                 });

@@ -12,6 +12,7 @@ mod error;
 mod experiments;
 mod fetch;
 mod output;
+mod place;
 mod plot;
 mod png;
 mod progress;

@@ -68,6 +68,9 @@ pub fn write_report(ctx: &Context, done: &[(&str, &str, Outcome)]) -> Result<(),
     );
     for (name, section, outcome) in done {
         let _ = writeln!(md, "## {section} — `{name}`\n");
+        if let Some(data) = &outcome.data {
+            let _ = writeln!(md, "data: {}  ", data.describe());
+        }
         for note in &outcome.notes {
             let _ = writeln!(md, "{note}  ");
         }

@@ -98,9 +98,11 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
     match &experiment.kind {
         Kind::Iterations(spec) => {
             let data = data::load_iter_data(ctx, &spec.data)?;
-            println!("   data: {}", data.description);
-            let mut outcome = Outcome::default();
-            outcome.notes.push(format!("data: {}", data.description));
+            println!("   data: {}", data.record.describe());
+            let mut outcome = Outcome {
+                data: Some(data.record.clone()),
+                ..Outcome::default()
+            };
             for (i, r) in spec.runs.iter().enumerate() {
                 outcome.runs.push(train::run_iterations(
                     ctx,
@@ -124,9 +126,11 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
         }
         Kind::Epochs(spec) => {
             let data = data::load_epoch_data(ctx, spec.datasets)?;
-            println!("   data: {}", data.description);
-            let mut outcome = Outcome::default();
-            outcome.notes.push(format!("data: {}", data.description));
+            println!("   data: {}", data.record.describe());
+            let mut outcome = Outcome {
+                data: Some(data.record.clone()),
+                ..Outcome::default()
+            };
             for (i, r) in spec.runs.iter().enumerate() {
                 outcome
                     .runs

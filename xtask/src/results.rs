@@ -82,4 +82,6 @@ pub struct Outcome {
     pub notes: Vec<String>,
     /// Figures written, relative to the experiment's folder.
     pub figures: Vec<String>,
+    /// The data the runs trained on, when they did.
+    pub data: Option<crate::data::DataRecord>,
 }

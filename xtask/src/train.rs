@@ -22,8 +22,8 @@ pub struct Data {
     pub train: Dataset,
     /// Test (validation) set.
     pub test: Dataset,
-    /// Where it came from, for the report.
-    pub description: String,
+    /// What it is and where it came from, for the summary and the report.
+    pub record: crate::data::DataRecord,
 }
 
 /// Runs one mini-batch-iteration run: batches drawn with replacement, accuracies every

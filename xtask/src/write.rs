@@ -176,6 +176,7 @@ pub fn write_outcome(
             "wall_seconds": r.wall_seconds,
         })).collect::<Vec<_>>(),
         "checks": outcome.checks,
+        "data": outcome.data,
         "notes": outcome.notes,
         "figures": outcome.figures,
     });

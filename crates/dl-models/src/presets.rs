@@ -25,7 +25,9 @@ pub enum Activation {
 }
 
 /// The course's `MultiLayerNet(Extend)`: Affine → \[BatchNorm\] → activation → \[Dropout\] per
-/// hidden layer, then Affine → softmax-with-loss.
+/// hidden layer, then Affine → softmax-with-loss. Input `(input_size)`; stages for hidden widths
+/// `[h1, h2]`: affine1 → `(h1)`, \[batchnorm1\], sigmoid1/relu1/tanh1, \[dropout1\]; affine2 →
+/// `(h2)`, …; affine3 → `(output_size)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MultiLayerNetConfig {
     /// Input features (784).
@@ -127,8 +129,11 @@ pub enum NormKind {
     InstanceNorm,
 }
 
-/// The Keras CNN of 2_9 to 2_11: Conv 32@3 same ReLU → \[norm\] → Conv 32@3 valid ReLU → MaxPool 2
-/// → Flatten → Dense 512 ReLU → \[activity penalty\] → \[Dropout\] → Dense 10.
+/// The Keras CNN of 2_9 to 2_11, Glorot-uniform init, stages for a `(C, S, S)` input: conv1
+/// 32@3×3 pad 1 ("same") → ReLU `(32, S, S)` → \[norm\]; conv2 32@3×3 ("valid") → ReLU
+/// `(32, S−2, S−2)` → max pool 2 `(32, (S−2)/2, (S−2)/2)`; flatten; dense1 → 512 → ReLU →
+/// \[activity penalty\] → \[inverted Dropout\]; dense2 → classes. 3,702,186 parameters for
+/// CIFAR-10 (3, 32, 32).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KerasCnnConfig {
     /// Input channels (3 for CIFAR-10, 1 for Fashion-MNIST).
@@ -189,7 +194,7 @@ impl KerasCnnConfig {
 ///
 /// ```
 /// use dl_models::Preset;
-/// let mut net = Preset::DeepConvNet.build::<f32>(0);
+/// let mut net = Preset::deep_conv_net().build::<f32>(0);
 /// assert_eq!(net.param_count(), 123_552);
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -198,20 +203,26 @@ impl KerasCnnConfig {
 pub enum Preset {
     /// The course's fully connected net.
     MultiLayerNet(MultiLayerNetConfig),
-    /// 2_6, input `(1, 28, 28)`: conv 30@5×5 → ReLU → pool 2 → 4320→100 → ReLU → 100→10,
-    /// init 0.01·randn.
+    /// 2_6, input `(1, 28, 28)`, init 0.01·randn, stages (per-sample output shapes): conv1
+    /// 30@5×5 → ReLU `(30, 24, 24)` → pool 2 `(30, 12, 12)`; affine1 4320→100 → ReLU `(100)`;
+    /// affine2 100→10 `(10)`. 433,890 parameters.
     SimpleConvNet,
-    /// 2_7, input `(1, 28, 28)`: conv 10@7×7 pad 1 → ReLU → pool 2 → conv 20@3×3 pad 1 → ReLU →
-    /// pool 2 → 720→100 → ReLU → 100→10, init 0.01·randn.
+    /// 2_7, input `(1, 28, 28)`, init 0.01·randn, stages: conv1 10@7×7 pad 1 → ReLU
+    /// `(10, 24, 24)` → pool 2 `(10, 12, 12)`; conv2 20@3×3 pad 1 → ReLU `(20, 12, 12)` → pool 2
+    /// `(20, 6, 6)`; affine1 720→100 → ReLU `(100)`; affine2 100→10 `(10)`. 75,430 parameters.
     DoubleConvNet,
     /// 2_8, input `(1, 28, 28)`, He init, stages (per-sample output shapes):
     /// conv1 16@3×3 pad 1 → ReLU `(16, 28, 28)`; conv2 16@3×3 pad 1 → ReLU → pool 2
     /// `(16, 14, 14)`; conv3 32@3×3 pad 1 → ReLU `(32, 14, 14)`; conv4 32@3×3 **pad 2** → ReLU
     /// `(32, 16, 16)` (so the pools halve cleanly) → pool 2 `(32, 8, 8)`; conv5 64@3×3 pad 1 →
     /// ReLU `(64, 8, 8)`; conv6 64@3×3 pad 1 → ReLU → pool 2 `(64, 4, 4)`; affine1 1024→50 →
-    /// ReLU → course-style Dropout 0.5 `(50)`; affine2 50→10 → course-style Dropout 0.5 on the
-    /// logits `(10)`. 123,552 parameters.
-    DeepConvNet,
+    /// ReLU → course-style Dropout `(50)`; affine2 50→10 → course-style Dropout on the logits
+    /// `(10)`. 123,552 parameters. [`Preset::deep_conv_net`] gives the notes' ratio, 0.5.
+    DeepConvNet {
+        /// The ratio of both dropouts (the notes' 0.5).
+        #[serde(default = "half")]
+        dropout: f64,
+    },
     /// LeNet-5 of the notes' CNN introduction, input `(1, 32, 32)` (MNIST padded by 2), in the
     /// common modern variant with ReLU and max pooling (the 1998 original squashed with
     /// tanh-like units and averaged): conv1 6@5×5 → ReLU `(6, 28, 28)` → pool 2 `(6, 14, 14)`;
@@ -219,7 +230,13 @@ pub enum Preset {
     /// 400→120 → ReLU; affine2 120→84 → ReLU; affine3 84→10. He init; 61,706 parameters.
     #[serde(rename = "lenet")]
     LeNet,
-    /// torchvision's AlexNet, input `(in_channels, 224, 224)`.
+    /// torchvision's AlexNet, input `(in_channels, 224, 224)`, He init, stages: conv1 64@11×11
+    /// stride 4 pad 2 → ReLU `(64, 55, 55)` → max pool 3 stride 2 `(64, 27, 27)`; conv2
+    /// 192@5×5 pad 2 → ReLU `(192, 27, 27)` → pool `(192, 13, 13)`; conv3 384@3×3 pad 1 → ReLU
+    /// `(384, 13, 13)`; conv4 256@3×3 pad 1 → ReLU `(256, 13, 13)`; conv5 256@3×3 pad 1 → ReLU
+    /// → pool `(256, 6, 6)`; flatten `(9216)`; inverted Dropout 0.5; linear1 9216→4096 → ReLU;
+    /// inverted Dropout 0.5; linear2 4096→4096 → ReLU; linear3 4096→classes. 61,100,840
+    /// parameters for 3 channels and 1000 classes.
     AlexNet {
         /// Output classes (1000 for ImageNet).
         classes: usize,
@@ -231,6 +248,11 @@ pub enum Preset {
 }
 
 impl Preset {
+    /// DeepConvNet as the notes build it: both dropouts at 0.5.
+    pub fn deep_conv_net() -> Self {
+        Preset::DeepConvNet { dropout: half() }
+    }
+
     /// The builder that writes this preset.
     pub fn builder(&self) -> SequentialBuilder {
         let std = Init::Std(0.01);
@@ -262,7 +284,7 @@ impl Preset {
                 .relu()
                 .affine(10)
                 .init(std),
-            Preset::DeepConvNet => deep_conv_net(),
+            Preset::DeepConvNet { dropout } => deep_conv_net(*dropout),
             Preset::LeNet => SequentialBuilder::new([1, 32, 32])
                 .conv(6, 5)
                 .relu()
@@ -303,7 +325,11 @@ impl Preset {
     }
 }
 
-fn deep_conv_net() -> SequentialBuilder {
+fn half() -> f64 {
+    0.5
+}
+
+fn deep_conv_net(dropout: f64) -> SequentialBuilder {
     let mut b = SequentialBuilder::new([1, 28, 28]);
     // (filters, pad) of the six 3×3 convolutions; conv4's pad 2 makes 14→16.
     let convs = [(16, 1), (16, 1), (32, 1), (32, 2), (64, 1), (64, 1)];
@@ -315,9 +341,9 @@ fn deep_conv_net() -> SequentialBuilder {
     }
     b.affine(50)
         .relu()
-        .dropout_with(0.5, DropoutKind::Course)
+        .dropout_with(dropout, DropoutKind::Course)
         .affine(10)
-        .dropout_with(0.5, DropoutKind::Course)
+        .dropout_with(dropout, DropoutKind::Course)
 }
 
 fn alexnet(classes: usize, in_channels: usize) -> SequentialBuilder {

@@ -14,6 +14,7 @@ struct Entry<T: Float> {
     name: String,
     config: Option<LayerConfig>,
     layer: Box<dyn Layer<T>>,
+    frozen: bool,
 }
 
 /// Layers applied in order, then a loss. Each layer has a name (`affine1`, `conv3`) that
@@ -24,8 +25,35 @@ struct Entry<T: Float> {
 /// network whose layers all came with a [`LayerConfig`] has a [`Sequential::spec`], which a
 /// checkpoint stores so the file rebuilds the network without being told the architecture.
 ///
-/// Layers are reachable by name or position: read them, or swap one for another (say, a
-/// dropout with a fixed mask) with [`Sequential::replace`].
+/// Layers are reachable by name or position: read them, swap one for another (say, a dropout
+/// with a fixed mask) with [`Sequential::replace`], or freeze one's parameters with
+/// [`Sequential::set_frozen`]:
+///
+/// ```
+/// use dl_layers::{Dropout, DropoutKind, Labels, Layer, Mode};
+/// use dl_models::{OptimizerKind, Preset};
+/// use dl_tensor::Tensor;
+///
+/// let mut net = Preset::deep_conv_net().build::<f64>(0);
+/// // The dropout on the logits, with a mask that keeps everything: training is deterministic.
+/// let mut keep_all = Dropout::<f64>::new(0.5, DropoutKind::Course, 0);
+/// keep_all.set_fixed_mask(Some(Tensor::ones([2, 10])));
+/// let old = net.replace("dropout2", keep_all).unwrap();
+/// assert_eq!(old.describe(), "Dropout(0.5, course)");
+/// // conv1 learns nothing from now on.
+/// assert!(net.set_frozen("conv1", true));
+/// let weights = |net: &mut dl_models::Sequential<f64>| {
+///     let mut w = Vec::new();
+///     net.get_mut("conv1").unwrap().visit_params(&mut |p| w.extend(p.value.to_vec()));
+///     w
+/// };
+/// let before = weights(&mut net);
+/// let mut sgd = OptimizerKind::sgd(0.1).build::<f64>();
+/// net.loss(&Tensor::ones([2, 1, 28, 28]), Labels::Index(&[3, 5]), Mode::Train);
+/// net.backward();
+/// net.update(sgd.as_mut());
+/// assert_eq!(weights(&mut net), before);
+/// ```
 ///
 /// # Shapes
 /// Input: `(N, …)`, a batch of samples of the input shape. Scores: `(N, classes)`.
@@ -94,6 +122,7 @@ impl<T: Float> Sequential<T> {
             name: name.into(),
             config: None,
             layer: Box::new(layer),
+            frozen: false,
         });
         self
     }
@@ -108,6 +137,7 @@ impl<T: Float> Sequential<T> {
             name,
             config: Some(config),
             layer,
+            frozen: false,
         });
     }
 
@@ -327,9 +357,32 @@ impl<T: Float> Sequential<T> {
         }
     }
 
-    /// One optimizer step over every parameter (after [`Sequential::backward`]).
+    /// Freezes (`true`) or unfreezes the parameters of the layer named `name`: [`Sequential::update`]
+    /// leaves them as they are. Returns `false`, changing nothing, if there is no such layer.
+    ///
+    /// Set it before the first update: an optimizer numbers the parameters it sees, and a
+    /// different set later is a programming error (it panics naming the parameter).
+    pub fn set_frozen(&mut self, name: &str, frozen: bool) -> bool {
+        match self.index_of(name) {
+            Some(i) => {
+                self.layers[i].frozen = frozen;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// One optimizer step over every parameter of the layers not frozen (after
+    /// [`Sequential::backward`]).
     pub fn update(&mut self, optimizer: &mut dyn Optimizer<T>) {
-        dl_optim::step(optimizer, |f| self.visit_params(f));
+        let layers = &mut self.layers;
+        dl_optim::step(optimizer, |f| {
+            for e in layers.iter_mut().filter(|e| !e.frozen) {
+                let name = &e.name;
+                e.layer
+                    .visit_params(&mut |p| f(ParamMut { layer: name, ..p }));
+            }
+        });
     }
 
     /// Visits every trainable parameter, in layer order.

@@ -1,6 +1,8 @@
-//! GEMM throughput (`cargo bench -p dl-tensor --bench gemm`): groups `sgemm` and `dgemm`, one
-//! benchmark per shape for `dl-tensor` and for the `matrixmultiply` crate as a baseline, with
-//! throughput in FLOP (`2·m·n·k`, reported as elements/s). Both use `dl_tensor::num_threads()`
+//! GEMM throughput (`cargo bench -p dl-tensor --bench gemm`): groups `sgemm_flop` and
+//! `dgemm_flop`, one benchmark per shape for `dl-tensor` and for the `matrixmultiply` crate as a
+//! baseline. Throughput counts floating-point operations, `2·m·n·k` per product: criterion has
+//! no FLOP unit and prints them as "elem/s", so its `Gelem/s` are GFLOP/s (hence the group
+//! names). Both use `dl_tensor::num_threads()`
 //! threads (`DL_NUM_THREADS`; `matrixmultiply` gets it through `MATMUL_NUM_THREADS`).
 
 use std::hint::black_box;
@@ -87,12 +89,12 @@ fn set_baseline_threads() {
 
 fn sgemm(c: &mut Criterion) {
     set_baseline_threads();
-    group!(c, "sgemm", f32, matrixmultiply::sgemm);
+    group!(c, "sgemm_flop", f32, matrixmultiply::sgemm);
 }
 
 fn dgemm(c: &mut Criterion) {
     set_baseline_threads();
-    group!(c, "dgemm", f64, matrixmultiply::dgemm);
+    group!(c, "dgemm_flop", f64, matrixmultiply::dgemm);
 }
 
 criterion_group!(benches, sgemm, dgemm);

@@ -103,7 +103,7 @@ pub fn deep(full: bool) -> Experiment {
             eval_every: if full { 600 } else { 10 },
             train_metric: TrainMetric::Full,
             eval_batch: 100,
-            runs: vec![adam_run("DeepConvNet", Preset::DeepConvNet)],
+            runs: vec![adam_run("DeepConvNet", Preset::deep_conv_net())],
             checks: if full {
                 vec![Check {
                     claim: "on all 60,000 training images DeepConvNet exceeds 99.3% test accuracy (the class's docstring claims over 99%)",

@@ -238,3 +238,40 @@ fn a_full_run_reproduces_the_committed_curves() {
         "curves differ from results/batch-norm/curves.csv"
     );
 }
+
+/// A run on a data folder in a temporary directory, written to another: its summary names the
+/// data by data set, place and SHA-256 of each file, never by an absolute path of this
+/// machine, and the `data:` line is printed once.
+#[test]
+fn a_summary_holds_no_absolute_path_and_the_data_line_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_mnist(dir.path());
+    let out = dir.path().join("out");
+    let result = run(&[
+        "reproduce",
+        "gradient-vanishing",
+        "--quick",
+        "--iterations",
+        "3",
+        "--data-dir",
+        &data,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(result.status.success(), "{}", text(&result.stderr));
+    let stdout = text(&result.stdout);
+    assert_eq!(stdout.matches("data: ").count(), 1, "{stdout}");
+    let summary = std::fs::read_to_string(out.join("gradient-vanishing/summary.json")).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for absolute in [dir.path(), root] {
+        let absolute = absolute.to_str().unwrap();
+        assert!(!summary.contains(absolute), "{absolute} in {summary}");
+    }
+    let json: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let record = &json["data"];
+    assert_eq!(record["dataset"], "mnist");
+    assert_eq!(record["from"], "<outside the repository>/mnist");
+    let digests = record["sha256"].as_object().unwrap();
+    assert_eq!(digests.len(), 4, "{record}");
+    assert!(digests.values().all(|d| d.as_str().unwrap().len() == 64));
+}

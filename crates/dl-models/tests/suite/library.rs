@@ -84,7 +84,7 @@ fn every_preset_saves_and_loads_bit_identically() {
     for preset in [
         Preset::SimpleConvNet,
         Preset::DoubleConvNet,
-        Preset::DeepConvNet,
+        Preset::deep_conv_net(),
     ] {
         assert_round_trip(preset.build::<f32>(1), &x, 10);
     }
@@ -185,7 +185,11 @@ fn lenet_has_61_706_parameters_and_the_notes_stages() {
 
 #[test]
 fn the_presets_declared_stored_values_equal_what_they_store() {
-    for preset in [Preset::DeepConvNet, Preset::LeNet, Preset::SimpleConvNet] {
+    for preset in [
+        Preset::deep_conv_net(),
+        Preset::LeNet,
+        Preset::SimpleConvNet,
+    ] {
         let spec = preset.spec().unwrap();
         let mut net = spec.build::<f32>(0).unwrap();
         let mut stored = 0;
@@ -214,7 +218,7 @@ fn a_hand_pushed_layer_is_refused_by_save_with_its_name() {
 
 #[test]
 fn layers_are_reachable_by_name_and_replaceable() {
-    let mut net = Preset::DeepConvNet.build::<f32>(0);
+    let mut net = Preset::deep_conv_net().build::<f32>(0);
     assert_eq!(net.names()[0], "conv1");
     assert!(
         net.get("dropout2")

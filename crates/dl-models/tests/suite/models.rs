@@ -24,7 +24,7 @@ fn parameter_counts_match_the_notes_and_torchvision() {
     let cases: Vec<(Preset, usize)> = vec![
         (Preset::SimpleConvNet, 433_890),
         (Preset::DoubleConvNet, 75_430),
-        (Preset::DeepConvNet, 123_552),
+        (Preset::deep_conv_net(), 123_552),
         (
             Preset::MultiLayerNet(MultiLayerNetConfig::new(784, &[100; 5], 10)),
             784 * 100 + 100 + 4 * (100 * 100 + 100) + 100 * 10 + 10,
@@ -70,7 +70,7 @@ fn shape_of(shapes: &[(String, Vec<usize>)], name: &str) -> Vec<usize> {
 
 #[test]
 fn deep_conv_net_stages_follow_the_notes() {
-    let shapes = stage_shapes(&Preset::DeepConvNet, [2, 1, 28, 28]);
+    let shapes = stage_shapes(&Preset::deep_conv_net(), [2, 1, 28, 28]);
     let get = |name: &str| shape_of(&shapes, name);
     assert_eq!(get("conv1"), vec![2, 16, 28, 28]);
     assert_eq!(get("pool1"), vec![2, 16, 14, 14]);
@@ -272,7 +272,7 @@ fn a_few_training_steps_lower_the_loss_of_every_model() {
         ),
         (
             "DeepConvNet",
-            Preset::DeepConvNet,
+            Preset::deep_conv_net(),
             vec![8, 1, 28, 28],
             20,
             0.001,
