@@ -99,6 +99,14 @@ pub enum CheckpointError {
         /// The model in the file.
         found: String,
     },
+    /// The header lists a tensor name twice.
+    #[error("{path}: tensor `{name}` is listed twice in the header")]
+    DuplicateTensor {
+        /// The file.
+        path: PathBuf,
+        /// The tensor's name.
+        name: String,
+    },
     /// A tensor the model needs is absent.
     #[error("{path}: tensor `{name}` is missing")]
     MissingTensor {
@@ -277,9 +285,52 @@ fn tensor_data_len(bytes: &[u8]) -> u64 {
         .saturating_sub(header)
 }
 
+/// The first name a safetensors header lists twice. The `safetensors` crate reads the header
+/// into a map, where a repeated name silently replaces the first entry.
+fn duplicate_name(bytes: &[u8]) -> Option<String> {
+    let header_len = usize::try_from(u64::from_le_bytes(*bytes.first_chunk::<8>()?)).ok()?;
+    let header = bytes.get(8..8usize.checked_add(header_len)?)?;
+    let keys: HeaderKeys = serde_json::from_slice(header).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    keys.0.into_iter().find(|k| !seen.insert(k.clone()))
+}
+
+/// The keys of a JSON object, in order, repeats kept; values skipped.
+struct HeaderKeys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for HeaderKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = HeaderKeys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HeaderKeys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(k);
+                }
+                Ok(HeaderKeys(keys))
+            }
+        }
+        d.deserialize_map(Visitor)
+    }
+}
+
 /// Loads a network from checkpoint bytes (`path` only names the source in errors).
 pub fn from_bytes<T: Float>(bytes: &[u8], path: &Path) -> Result<Sequential<T>, CheckpointError> {
     let spec = read_spec(bytes, path)?;
+    if let Some(name) = duplicate_name(bytes) {
+        return Err(CheckpointError::DuplicateTensor {
+            path: path.to_path_buf(),
+            name,
+        });
+    }
     let bad = |e: BuildError| CheckpointError::BadConfig {
         path: path.to_path_buf(),
         reason: e.to_string(),

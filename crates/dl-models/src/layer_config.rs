@@ -172,6 +172,29 @@ impl LayerConfig {
                 "the init's standard deviation must be finite and non-negative, got {s}"
             ));
         }
+        let strength = |what: &str, x: f64| {
+            if x.is_finite() && x >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{what} must be finite and non-negative, got {x}"))
+            }
+        };
+        match *self {
+            LayerConfig::ActivityPenalty { l1, l2 } => {
+                strength("the L1 strength", l1)?;
+                strength("the L2 strength", l2)?;
+            }
+            LayerConfig::BatchNorm { momentum, eps, .. } => {
+                if !(0.0..=1.0).contains(&momentum) {
+                    return Err(format!("momentum must lie in [0, 1], got {momentum}"));
+                }
+                strength("eps", eps)?;
+            }
+            LayerConfig::LayerNorm { eps, .. } | LayerConfig::InstanceNorm { eps } => {
+                strength("eps", eps)?;
+            }
+            _ => {}
+        }
         match self {
             LayerConfig::Affine { outputs, .. } => {
                 flat()?;

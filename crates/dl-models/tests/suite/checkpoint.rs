@@ -240,3 +240,60 @@ fn a_missing_or_extra_tensor_is_named() {
     );
     assert!(message(err).contains("extra.W"));
 }
+
+#[test]
+fn a_tensor_name_listed_twice_is_refused_by_name() {
+    let good = rewritten(|_| {});
+    let header_len = u64::from_le_bytes(good[..8].try_into().unwrap()) as usize;
+    let header = std::str::from_utf8(&good[8..8 + header_len]).unwrap();
+    // Repeat the first tensor's entry under its own name: same offsets, so the safetensors
+    // crate alone would accept the file.
+    let start = header.find("\"affine1.W\":").unwrap();
+    let end = start + header[start..].find('}').unwrap() + 1;
+    let doubled = format!("{{{},{}", &header[start..end], &header[1..]);
+    let mut bytes = (doubled.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(doubled.as_bytes());
+    bytes.extend_from_slice(&good[8 + header_len..]);
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("twice.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::DuplicateTensor { .. }),
+        "{err:?}"
+    );
+    assert!(message(err).contains("affine"));
+}
+
+#[test]
+fn negative_strengths_in_a_description_are_refused_with_the_value() {
+    let bad = [
+        (r#""weight_penalty":{"l2":{"lambda":-0.1}}"#, "-0.1"),
+        (
+            r#""weight_penalty":{"l1":{"lambda":1e400}}"#,
+            "number out of range",
+        ),
+    ];
+    for (penalty, expected) in bad {
+        let config = format!(
+            r#"{{"model":"multi_layer_net","input_size":4,"hidden_sizes":[],"output_size":2,"activation":"relu","init":"he","batch_norm":false,"dropout":null,{penalty}}}"#
+        );
+        let err =
+            checkpoint::from_bytes::<f32>(&with_config(&config), Path::new("neg.safetensors"))
+                .map(|_| ())
+                .unwrap_err();
+        assert!(matches!(err, CheckpointError::BadConfig { .. }), "{err:?}");
+        assert!(message(err).contains(expected), "{expected}");
+    }
+    let spec =
+        r#"{"input":[4],"layers":[{"name":"a","type":"activity_penalty","l1":-1.0,"l2":0.0}]}"#;
+    let data: Vec<u8> = vec![0; 16];
+    let view =
+        safetensors::tensor::TensorView::new(safetensors::Dtype::F32, vec![4], &data).unwrap();
+    let meta =
+        std::collections::HashMap::from([(checkpoint::SPEC_KEY.to_string(), spec.to_string())]);
+    let bytes = safetensors::serialize(vec![("w", view)], Some(meta)).unwrap();
+    let err = checkpoint::from_bytes::<f32>(&bytes, Path::new("act.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    assert!(message(err).contains("the L1 strength must be finite and non-negative, got -1"));
+}
