@@ -20,15 +20,19 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 /// The number of threads parallel kernels use.
 ///
 /// Defaults to `DL_NUM_THREADS` when set, else to the available cores.
+///
+/// When the operating system refused to start a worker thread (a process or pid limit), this
+/// is at most the number of threads that did start: see [`for_each_task`].
 pub fn num_threads() -> usize {
-    match THREADS.load(Ordering::Relaxed) {
+    let n = match THREADS.load(Ordering::Relaxed) {
         0 => {
             let n = default_threads();
             THREADS.store(n, Ordering::Relaxed);
             n
         }
         n => n,
-    }
+    };
+    n.min(MAX_WORKERS.load(Ordering::Relaxed).saturating_add(1))
 }
 
 /// Sets the number of threads parallel kernels use (at least 1).
@@ -47,7 +51,9 @@ fn default_threads() -> usize {
 /// Runs `task(i)` for every `i` in `0..n_tasks`, spread over up to [`num_threads`] threads.
 ///
 /// Runs inline when one thread is configured, there is only one task, the call is nested in
-/// another parallel call, or another thread is using the workers.
+/// another parallel call, or another thread is using the workers. If a worker thread cannot be
+/// started, the call runs on those that did (down to the calling thread alone), no more are
+/// tried, and one warning line goes to stderr; the results are the same.
 pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
     for_each_task_with(num_threads(), n_tasks, task);
 }
@@ -164,28 +170,34 @@ pub(crate) fn for_each_task_with(
     task: impl Fn(usize) + Sync + Send,
 ) {
     let threads = threads.clamp(1, n_tasks.max(1));
-    let share = |t: usize| {
-        let mut i = t;
-        while i < n_tasks {
-            task(i);
-            i += threads;
+    let share_of = |threads: usize| {
+        let task = &task;
+        move |t: usize| {
+            let mut i = t;
+            while i < n_tasks {
+                task(i);
+                i += threads;
+            }
         }
     };
     if threads == 1 || IN_TASK.with(|f| f.get()) {
-        (0..threads).for_each(share);
+        (0..threads).for_each(share_of(threads));
         return;
     }
     let mut crew = match CREW.try_lock() {
         Ok(crew) => crew,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         Err(TryLockError::WouldBlock) => {
-            (0..threads).for_each(share);
+            (0..threads).for_each(share_of(threads));
             return;
         }
     };
-    while crew.len() < threads - 1 {
-        let index = crew.len();
-        crew.push(Worker::spawn(index));
+    let threads = grow(&mut crew, threads - 1) + 1;
+    let share = share_of(threads);
+    if threads == 1 {
+        drop(crew);
+        share(0);
+        return;
     }
     let share: &(dyn Fn(usize) + Sync) = &share;
     // SAFETY: workers use the reference only between `start` and the matching `wait` below,
@@ -215,6 +227,32 @@ pub(crate) fn for_each_task_with(
         resume_unwind(payload);
     }
 }
+
+/// Starts workers until `crew` has `wanted` (or as many as the system allows); returns how many
+/// it has. The first refusal sets [`MAX_WORKERS`] and prints one warning line.
+fn grow(crew: &mut Vec<&'static Worker>, wanted: usize) -> usize {
+    let wanted = wanted.min(MAX_WORKERS.load(Ordering::Relaxed));
+    while crew.len() < wanted {
+        match Worker::spawn(crew.len()) {
+            Ok(worker) => crew.push(worker),
+            Err(e) => {
+                MAX_WORKERS.store(crew.len(), Ordering::Relaxed);
+                eprintln!(
+                    "warning: dl-tensor could start only {} worker thread(s) ({e}); running on {} \
+                     thread(s) instead of {} (results are the same, only slower)",
+                    crew.len(),
+                    crew.len() + 1,
+                    wanted + 1
+                );
+                break;
+            }
+        }
+    }
+    crew.len().min(wanted)
+}
+
+/// How many worker threads may exist: unlimited until the system refused to start one.
+static MAX_WORKERS: AtomicUsize = AtomicUsize::new(usize::MAX);
 
 /// The worker threads, started on first use (and when more are needed) and kept for the life
 /// of the process. Held by the thread whose call they serve.
@@ -318,19 +356,24 @@ fn spin_on(flag: &AtomicBool) -> bool {
 }
 
 impl Worker {
-    /// Starts worker thread number `index`.
-    fn spawn(index: usize) -> &'static Worker {
-        let worker: &'static Worker = Box::leak(Box::new(Worker {
+    /// Starts worker thread number `index`, or says why the system would not.
+    fn spawn(index: usize) -> std::io::Result<&'static Worker> {
+        #[cfg(test)]
+        if tests::REFUSE_SPAWN.load(Ordering::Relaxed) {
+            return Err(std::io::Error::from_raw_os_error(11));
+        }
+        let worker = Worker {
             state: Mutex::new(State::Idle),
             changed: Condvar::new(),
             assigned: AtomicBool::new(false),
             done: AtomicBool::new(false),
-        }));
-        thread::Builder::new()
+        };
+        // A refused start leaks this small mailbox; no start is tried after one.
+        let worker: &'static Worker = Box::leak(Box::new(worker));
+        let started = thread::Builder::new()
             .name(format!("dl-tensor-{index}"))
-            .spawn(move || worker.serve())
-            .expect("failed to start a dl-tensor worker thread");
-        worker
+            .spawn(move || worker.serve());
+        started.map(|_| worker)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -391,8 +434,66 @@ impl Worker {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::{for_each_task_with, next_handoff_estimate};
+    use std::sync::atomic::AtomicBool;
+
+    /// Makes every later worker start fail as if the system refused it (`EAGAIN`).
+    pub(crate) static REFUSE_SPAWN: AtomicBool = AtomicBool::new(false);
+
+    /// Set in the child process of [`a_refused_worker_start_runs_on_the_threads_that_started`].
+    const CHILD: &str = "DL_TENSOR_REFUSE_SPAWN_CHILD";
+
+    /// With the system refusing new threads after one worker, a call on 2, then 4, then 8 threads
+    /// still runs every task once, on the two threads there are, and warns once. Runs in a child
+    /// process: the refusal is global to the process.
+    #[test]
+    fn a_refused_worker_start_runs_on_the_threads_that_started() {
+        let name = "threads::tests::a_refused_worker_start_runs_on_the_threads_that_started";
+        if std::env::var_os(CHILD).is_some() {
+            super::set_num_threads(8);
+            assert_eq!(counts(2, 9), vec![1; 9]);
+            REFUSE_SPAWN.store(true, Ordering::Relaxed);
+            for threads in [4, 8, 3] {
+                assert_eq!(counts(threads, 64), vec![1; 64], "{threads} threads");
+            }
+            assert_eq!(
+                super::num_threads(),
+                2,
+                "the count is the threads that started"
+            );
+            let mut v = vec![0usize; 10];
+            super::for_each_chunk_mut(&mut v, 3, |i, c| c.fill(i));
+            assert_eq!(v, [0, 0, 0, 1, 1, 1, 2, 2, 2, 3]);
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let said = format!("{}{err}", String::from_utf8_lossy(&out.stdout));
+        // (exit code, words of the one warning line) as the table of what the user sees.
+        let cases: [(&str, &[&str]); 1] = [(
+            "warning: dl-tensor could start only",
+            &[
+                "1 worker thread(s)",
+                "os error 11",
+                "running on 2 thread(s) instead of 4",
+            ],
+        )];
+        assert_eq!(out.status.code(), Some(0), "{said}");
+        assert!(said.contains("1 passed"), "the child ran the test: {said}");
+        for (line_start, words) in cases {
+            let lines: Vec<&str> = err.lines().filter(|l| l.starts_with(line_start)).collect();
+            assert_eq!(lines.len(), 1, "one warning line: {err}");
+            for w in words {
+                assert!(lines[0].contains(w), "`{w}` missing from: {}", lines[0]);
+            }
+        }
+        assert!(!err.contains("panicked"), "{err}");
+    }
 
     #[test]
     fn the_handoff_estimate_follows_shorter_samples_at_once_and_longer_ones_slowly() {
