@@ -63,7 +63,10 @@ fn bench() -> Command {
                 .long("threads")
                 .value_parser(value_parser!(usize))
                 .num_args(1..)
-                .help("Thread counts to time each step with (default: 1 and all cores)."),
+                .help(
+                    "Thread counts to time each step with (default: 1 and all cores); more \
+                     than 4 per core is refused.",
+                ),
         )
         .arg(
             Arg::new("reps")
@@ -120,9 +123,10 @@ fn reproduce() -> Command {
         .arg(
             Arg::new("seed")
                 .long("seed")
-                .value_parser(value_parser!(u64))
+                .allow_negative_numbers(true)
+                .value_parser(seed)
                 .default_value("2024")
-                .help("Seed of every random draw."),
+                .help("Seed of every random draw: 0 to 18446744073709551615."),
         )
         .arg(
             Arg::new("out")
@@ -135,7 +139,10 @@ fn reproduce() -> Command {
             Arg::new("threads")
                 .long("threads")
                 .value_parser(value_parser!(usize))
-                .help("Threads for the numeric kernels (default: all cores)."),
+                .help(
+                    "Threads for the numeric kernels (default: all cores); more than 4 per core \
+                     is refused.",
+                ),
         )
         .arg(
             Arg::new("data-dir")
@@ -211,8 +218,8 @@ fn bench_request(m: &ArgMatches) -> Result<crate::bench::BenchRequest, XtaskErro
         Some(t) => t.copied().collect(),
         None => dl_benches::thread_counts(),
     };
-    if threads.contains(&0) {
-        return Err(invalid("--threads", "expected at least 1, got 0".into()));
+    for &n in &threads {
+        check_threads(n)?;
     }
     Ok(crate::bench::BenchRequest {
         steps: m
@@ -224,14 +231,38 @@ fn bench_request(m: &ArgMatches) -> Result<crate::bench::BenchRequest, XtaskErro
     })
 }
 
+/// `--seed`'s parser: an unsigned 64-bit number, with the range said when it is not one.
+fn seed(value: &str) -> Result<u64, String> {
+    value
+        .parse()
+        .map_err(|_| format!("seeds are unsigned whole numbers, from 0 to {}", u64::MAX))
+}
+
+/// How many threads per core `--threads` may ask for.
+const THREADS_PER_CORE: usize = 4;
+
+/// Checks a `--threads` value: at least 1 and at most [`THREADS_PER_CORE`] per core.
+fn check_threads(n: usize) -> Result<usize, XtaskError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = cores * THREADS_PER_CORE;
+    if (1..=max).contains(&n) {
+        return Ok(n);
+    }
+    Err(invalid(
+        "--threads",
+        format!(
+            "expected 1 to {max} ({THREADS_PER_CORE} per core, {cores} core(s) available), got {n}"
+        ),
+    ))
+}
+
 fn invalid(flag: &'static str, reason: String) -> XtaskError {
     XtaskError::InvalidFlag { flag, reason }
 }
 
 fn context(m: &ArgMatches) -> Result<Context, XtaskError> {
     let threads = match m.get_one::<usize>("threads").copied() {
-        Some(0) => return Err(invalid("--threads", "expected at least 1, got 0".into())),
-        Some(n) => n,
+        Some(n) => check_threads(n)?,
         None => dl_tensor::num_threads(),
     };
     let iterations = m.get_one::<usize>("iterations").copied();

@@ -11,6 +11,7 @@ mod data;
 mod error;
 mod experiments;
 mod fetch;
+mod folder;
 mod output;
 mod place;
 mod plot;
@@ -20,6 +21,7 @@ mod report;
 mod reproduce;
 mod results;
 mod spec;
+mod stop;
 mod train;
 mod write;
 

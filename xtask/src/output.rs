@@ -7,18 +7,25 @@ use std::path::{Path, PathBuf};
 
 use crate::error::XtaskError;
 
-/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically (temporary file in the same folder, then rename). On
+/// failure the temporary file is removed and the error names `path`, not it.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), XtaskError> {
     let fail = |e: std::io::Error| XtaskError::Write {
         path: path.to_path_buf(),
         reason: e.to_string(),
     };
     let tmp = temp_name(path);
-    let mut file = fs::File::create(&tmp).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.sync_all().map_err(fail)?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(fail)
+    let written = (|| {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&tmp, path)
+    })();
+    written.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        fail(e)
+    })
 }
 
 /// `dir/.name.tmp`, beside the final file.
@@ -30,23 +37,14 @@ pub fn temp_name(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
 }
 
-/// Creates `dir` (and parents), checking that it is writable, and removes temporary files that
-/// an earlier, interrupted run left there.
-pub fn ensure_dir(dir: &Path) -> Result<(), XtaskError> {
-    let fail = |e: std::io::Error| XtaskError::Write {
-        path: dir.to_path_buf(),
-        reason: e.to_string(),
-    };
-    fs::create_dir_all(dir).map_err(fail)?;
-    let probe = dir.join(format!(".write-test.{}.tmp", std::process::id()));
-    fs::write(&probe, b"").map_err(fail)?;
-    fs::remove_file(&probe).map_err(fail)?;
-    for entry in fs::read_dir(dir).map_err(fail)?.flatten() {
+/// Removes the temporary files of [`temp_name`]'s form in `dir` that another process wrote.
+/// Called only under the output folder's lock, when no other writer can be at work there.
+pub fn remove_stale_temps(dir: &Path) {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
         if is_stale_temp(&entry.file_name().to_string_lossy()) {
             let _ = fs::remove_file(entry.path());
         }
     }
-    Ok(())
 }
 
 /// Whether `name` is a temporary file of [`temp_name`]'s form (`.name.<pid>.tmp`, or `.svg` /
@@ -74,19 +72,34 @@ pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Xtas
     write_atomic(path, (text + "\n").as_bytes())
 }
 
-/// Writes a plot atomically: draws to temporary stems, then renames `.svg` and `.png` into place.
+/// Writes a plot atomically: draws to temporary stems, then renames `.svg` and `.png` into
+/// place. On failure both temporaries are removed and the error names the figure's own file.
 pub fn save_chart(chart: &crate::plot::LineChart, stem: &Path) -> Result<(), XtaskError> {
     let tmp_stem = temp_name(stem);
-    chart.save(&tmp_stem)?;
-    for ext in ["svg", "png"] {
-        let from = tmp_stem.with_extension(ext);
-        let to = stem.with_extension(ext);
-        fs::rename(&from, &to).map_err(|e| XtaskError::Write {
-            path: to.clone(),
-            reason: e.to_string(),
-        })?;
-    }
-    Ok(())
+    let saved = chart.save(&tmp_stem).and_then(|()| {
+        for ext in ["svg", "png"] {
+            let to = stem.with_extension(ext);
+            fs::rename(tmp_stem.with_extension(ext), &to).map_err(|e| XtaskError::Write {
+                path: to.clone(),
+                reason: e.to_string(),
+            })?;
+        }
+        Ok(())
+    });
+    saved.map_err(|e| {
+        for ext in ["svg", "png"] {
+            let _ = fs::remove_file(tmp_stem.with_extension(ext));
+        }
+        match e {
+            XtaskError::Write { path, reason } => XtaskError::Write {
+                path: path
+                    .extension()
+                    .map_or(path.clone(), |ext| stem.with_extension(ext)),
+                reason,
+            },
+            other => other,
+        }
+    })
 }
 
 #[cfg(test)]

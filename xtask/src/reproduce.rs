@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use crate::context::Context;
 use crate::error::XtaskError;
-use crate::output::{ensure_dir, write_atomic};
+use crate::folder::{OutFolder, PARTIAL_CURVES};
+use crate::output::write_atomic;
 use crate::results::{CheckResult, Outcome};
 use crate::spec::{Experiment, Kind};
-use crate::{data, experiments, report, train, write};
+use crate::{data, experiments, report, stop, train, write};
 
 /// Resolves names (or `all`) to experiments, in the order given; `full` selects DeepConvNet's
 /// full-data schedule.
@@ -47,12 +48,15 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
     Ok(out)
 }
 
-/// Runs the named experiments.
+/// Runs the named experiments. Each writes into a staging folder that replaces its results
+/// folder whole when it ends ([`crate::folder`]).
 pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     let selected = select(names, ctx.full)?;
     // The revision the results will name: the one this run started from.
     crate::write::git_revision();
-    ensure_dir(&ctx.out_dir)?;
+    let out = OutFolder::open(&ctx.out_dir)?;
+    stop::listen(out.path());
+    warn_lossy_paths(ctx);
     dl_tensor::set_num_threads(ctx.threads);
     let all = names.iter().any(|n| n == "all");
     let mut done = Vec::new();
@@ -63,37 +67,77 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
             experiment.section,
             if ctx.quick { " [quick]" } else { "" }
         );
-        let dir = ctx.out_dir.join(experiment.name);
-        ensure_dir(&dir)?;
+        let staging = out.stage(experiment.name)?;
+        if let Some(d) = stop::guard().as_mut() {
+            (d.experiment, d.run, d.finished) = (Some((experiment.name, staging.clone())), None, 0);
+        }
         let started = Instant::now();
-        let mut outcome = run(ctx, experiment, &dir)?;
-        let epochs = matches!(experiment.kind, Kind::Epochs(_));
-        write::write_outcome(
-            ctx,
-            experiment,
-            &mut outcome,
-            &dir,
-            started.elapsed(),
-            epochs,
-        )?;
+        let written = run(ctx, experiment, &staging).and_then(|mut outcome| {
+            let epochs = matches!(experiment.kind, Kind::Epochs(_));
+            let wall = started.elapsed();
+            write::write_outcome(ctx, experiment, &mut outcome, &staging, wall, epochs)?;
+            Ok(outcome)
+        });
+        let dir = ctx.out_dir.join(experiment.name);
+        let outcome = match written {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                crate::folder::discard_if_empty(&staging);
+                return Err(e.published_as(&staging, &dir));
+            }
+        };
+        {
+            let mut doing = stop::guard();
+            out.publish(&staging, experiment.name)?;
+            if let Some(d) = doing.as_mut() {
+                (d.experiment, d.published) = (None, d.published + 1);
+            }
+        }
         print_outcome(&outcome, &dir, started.elapsed().as_secs_f64(), ctx.quick);
         done.push((experiment.name, experiment.section, outcome));
     }
     if all {
+        let _writing = stop::guard();
         report::write_report(ctx, &done)?;
         println!("report: {}", ctx.out_dir.join("REPORT.md").display());
     }
     Ok(())
 }
 
-/// Runs one experiment; after each run, `curves.csv` in `dir` is rewritten with the runs done so
-/// far, so a long experiment that is stopped keeps what it finished.
+/// Says, on stderr, which given paths are not valid UTF-8 and so are recorded lossily.
+fn warn_lossy_paths(ctx: &Context) {
+    let given = [
+        ("--out", Some(&ctx.out_dir)),
+        ("--data-dir", ctx.data_dir.as_ref()),
+    ];
+    for (flag, path) in given {
+        if let Some(path) = path.filter(|p| p.to_str().is_none()) {
+            eprintln!(
+                "warning: {flag} {path:?} is not valid UTF-8; summary.json records it as {:?}",
+                crate::place::portable(path)
+            );
+        }
+    }
+}
+
+/// Runs one experiment; after each run, the curves of the runs done so far are saved to
+/// `curves.partial.csv` in `dir`, so a long experiment that is stopped keeps what it finished.
 fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, XtaskError> {
     let save_progress = |outcome: &Outcome| {
+        let mut doing = stop::guard();
         write_atomic(
-            &dir.join("curves.csv"),
+            &dir.join(PARTIAL_CURVES),
             write::curves_csv(outcome).as_bytes(),
-        )
+        )?;
+        if let Some(d) = doing.as_mut() {
+            (d.finished, d.run) = (outcome.runs.len(), None);
+        }
+        Ok::<(), XtaskError>(())
+    };
+    let running = |label: &str, i: usize, n: usize| {
+        if let Some(d) = stop::guard().as_mut() {
+            d.run = Some((label.to_string(), i, n));
+        }
     };
     match &experiment.kind {
         Kind::Iterations(spec) => {
@@ -104,6 +148,7 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
                 ..Outcome::default()
             };
             for (i, r) in spec.runs.iter().enumerate() {
+                running(&r.label, i, spec.runs.len());
                 outcome.runs.push(train::run_iterations(
                     ctx,
                     experiment.name,
@@ -132,6 +177,7 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
                 ..Outcome::default()
             };
             for (i, r) in spec.runs.iter().enumerate() {
+                running(&r.label, i, spec.runs.len());
                 outcome
                     .runs
                     .push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);

@@ -50,7 +50,7 @@ pub fn curves_csv(outcome: &Outcome) -> String {
     csv
 }
 
-/// Writes curves, summary and figures under `dir`; returns the figure stems written.
+/// Writes curves, summary and figures under `dir` (and removes its partial curves).
 pub fn write_outcome(
     ctx: &Context,
     experiment: &Experiment,
@@ -60,11 +60,7 @@ pub fn write_outcome(
     epochs: bool,
 ) -> Result<(), XtaskError> {
     if !outcome.runs.is_empty() {
-        // The progress saves after each run usually wrote these exact bytes already.
-        let (path, csv) = (dir.join("curves.csv"), curves_csv(outcome));
-        if std::fs::read(&path).ok().as_deref() != Some(csv.as_bytes()) {
-            write_atomic(&path, csv.as_bytes())?;
-        }
+        write_atomic(&dir.join("curves.csv"), curves_csv(outcome).as_bytes())?;
         let x_label = if epochs { "epoch" } else { "iteration" };
         for run in &outcome.runs {
             let stem = format!("run-{}", slug(&run.label));
@@ -160,7 +156,8 @@ pub fn write_outcome(
         "section": experiment.section,
         "summary": experiment.summary,
         "settings": ctx,
-        "threads": ctx.threads,
+        // The threads used: fewer than asked if the system refused to start some.
+        "threads": dl_tensor::num_threads(),
         "git_revision": git_revision(),
         "wall_seconds": wall.as_secs_f64(),
         "runs": outcome.runs.iter().map(|r| serde_json::json!({
@@ -180,7 +177,10 @@ pub fn write_outcome(
         "notes": outcome.notes,
         "figures": outcome.figures,
     });
-    write_json(&dir.join("summary.json"), &summary)
+    write_json(&dir.join("summary.json"), &summary)?;
+    // The whole curves are written: the partial ones of the runs so far are not needed.
+    let _ = std::fs::remove_file(dir.join(crate::folder::PARTIAL_CURVES));
+    Ok(())
 }
 
 /// The git revision when this process first asked (`reproduce` asks as it starts), or

@@ -54,6 +54,22 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
     }
     let data_dir = dir.path().join("data");
     let data_dir = data_dir.to_str().unwrap();
+    // A file where `--out` wants a folder, and a folder that another process writes (this one:
+    // it holds the lock and wrote its pid, as a running `reproduce` does).
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, b"x").unwrap();
+    let below_file = a_file.join("results");
+    let (a_file, below_file) = (a_file.to_str().unwrap(), below_file.to_str().unwrap());
+    let busy = dir.path().join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    let lock = std::fs::File::create(busy.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    std::fs::write(busy.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    let theirs = busy.join(format!(".curves.csv.{}.tmp", std::process::id()));
+    std::fs::write(&theirs, b"").unwrap();
+    let busy = busy.to_str().unwrap();
+    let holder = format!("process {}", std::process::id());
+    let quick = ["reproduce", "gradient-vanishing", "--quick", "--out"];
 
     let cases: Vec<(Vec<&str>, Vec<&str>, i32)> = vec![
         (
@@ -64,7 +80,63 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
         (vec!["reproduce"], vec!["experiment", "all"], 1),
         (
             vec!["reproduce", "gradient-vanishing", "--threads", "0"],
-            vec!["--threads", "at least 1"],
+            vec!["--threads", "expected 1 to", "got 0"],
+            1,
+        ),
+        (
+            vec!["reproduce", "gradient-vanishing", "--threads", "100000"],
+            vec!["--threads", "expected 1 to", "per core", "got 100000"],
+            1,
+        ),
+        (
+            vec!["bench", "mlp-sigmoid", "--threads", "1", "100000"],
+            vec!["--threads", "per core", "got 100000"],
+            1,
+        ),
+        (
+            vec!["reproduce", "gradient-vanishing", "--seed", "-1"],
+            vec!["--seed", "-1", "unsigned", "0 to 18446744073709551615"],
+            2,
+        ),
+        (
+            vec![
+                "reproduce",
+                "gradient-vanishing",
+                "--seed",
+                "18446744073709551616",
+            ],
+            vec!["--seed", "unsigned", "0 to 18446744073709551615"],
+            2,
+        ),
+        (
+            [&quick[..], &[a_file]].concat(),
+            vec![
+                "--out",
+                a_file,
+                "expected a folder, found a file",
+                "choose another",
+            ],
+            1,
+        ),
+        (
+            [&quick[..], &[below_file]].concat(),
+            vec![
+                "--out",
+                below_file,
+                "is a file, not a folder",
+                "choose another",
+            ],
+            1,
+        ),
+        (
+            [&quick[..], &[busy]].concat(),
+            vec![
+                "--out",
+                busy,
+                &holder,
+                "is writing results there",
+                "choose another",
+            ],
             1,
         ),
         (
@@ -105,7 +177,17 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
         for w in words {
             assert!(err.contains(w), "{args:?}: `{w}` missing from: {err}");
         }
+        assert_eq!(
+            err.matches("error:").count(),
+            1,
+            "{args:?}: one line: {err}"
+        );
     }
+    assert!(
+        theirs.exists(),
+        "a refused run removed the running one's temporary file"
+    );
+    drop(lock);
 }
 
 /// Each kind of bad data file, put in place of one file of an otherwise valid tiny MNIST, gets

@@ -1,7 +1,8 @@
 //! Short real runs of `reproduce`: the same seed gives byte-identical curves whatever the thread
-//! count, a diverging run stops with a message saying where, a killed run leaves no half-written
-//! file, and an unwritable output folder is named in the error.
+//! count, a diverging run stops with a message saying where, a killed or stopped run leaves the
+//! earlier result or the new one whole, and output that cannot be written is named.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -11,6 +12,12 @@ use crate::common::{idx_u8, run, text, xtask};
 /// A small MNIST-format folder under `root/mnist` (300 training and 100 test images of
 /// pseudo-random pixels), so each run loads in an instant; returns `root` for `--data-dir`.
 fn tiny_mnist(root: &Path) -> String {
+    write_tiny_mnist(root);
+    root.to_str().unwrap().to_string()
+}
+
+/// Writes [`tiny_mnist`]'s files under `root/mnist`, whatever `root`'s name.
+fn write_tiny_mnist(root: &Path) {
     let dir = root.join("mnist");
     std::fs::create_dir_all(&dir).unwrap();
     let mut state = 12345u32;
@@ -26,7 +33,6 @@ fn tiny_mnist(root: &Path) -> String {
         let labels = idx_u8(&[n], &labels);
         std::fs::write(dir.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
     }
-    root.to_str().unwrap().to_string()
 }
 
 /// `reproduce gradient-vanishing --quick --iterations 12 --threads <t>` on `data`, which must
@@ -150,25 +156,85 @@ fn assert_complete(path: &Path) {
     }
 }
 
+/// The files of a folder by name (hidden ones left out), with their bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(name, _)| !name.starts_with('.'))
+        .map(|(name, path)| (name, std::fs::read(path).unwrap()))
+        .collect()
+}
+
+/// Checks that `dir` holds one whole run of an experiment: every file complete, and curves,
+/// summary and figures describing the same runs.
+fn assert_one_whole_run(dir: &Path) {
+    let files = snapshot(dir);
+    for name in files.keys() {
+        assert_complete(&dir.join(name));
+    }
+    let summary: serde_json::Value = serde_json::from_slice(&files["summary.json"]).unwrap();
+    let runs: Vec<String> = summary["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["label"].as_str().unwrap().replace(',', ";"))
+        .collect();
+    let curves = text(&files["curves.csv"]);
+    let mut in_curves: Vec<&str> = curves
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    in_curves.dedup();
+    assert_eq!(
+        in_curves, runs,
+        "curves.csv and summary.json describe different runs"
+    );
+    let figures = summary["figures"].as_array().unwrap();
+    assert_eq!(files.len(), 2 + 2 * figures.len(), "{:?}", files.keys());
+    for figure in figures {
+        let png = figure.as_str().unwrap();
+        assert!(files.contains_key(png), "{png} missing");
+        assert!(
+            files.contains_key(&png.replace(".png", ".svg")),
+            "{png}'s svg missing"
+        );
+    }
+}
+
+/// `reproduce gradient-vanishing --quick --iterations <n>` on `data` into `out`.
+fn reproduce_args<'a>(data: &'a str, out: &'a Path, iterations: &'a str) -> Vec<&'a str> {
+    vec![
+        "reproduce",
+        "gradient-vanishing",
+        "--quick",
+        "--iterations",
+        iterations,
+        "--data-dir",
+        data,
+        "--out",
+        out.to_str().unwrap(),
+    ]
+}
+
+/// Killed at several moments (starting, training, writing) over a complete earlier result, a
+/// run leaves the experiment's folder as that earlier result or as its own, whole, never a
+/// mixture; a later run clears what the killed ones left.
 #[test]
-fn a_killed_run_leaves_no_half_written_file() {
+fn a_killed_run_leaves_the_earlier_result_or_the_new_one_whole() {
     let dir = tempfile::tempdir().unwrap();
     let data = tiny_mnist(dir.path());
     let out = dir.path().join("out");
-    // Kill at several moments: while starting, while training, while writing files.
-    for delay_ms in [150, 500, 1000, 1800, 3000] {
+    let experiment = out.join("gradient-vanishing");
+    let earlier = run(&reproduce_args(&data, &out, "3"));
+    assert!(earlier.status.success(), "{}", text(&earlier.stderr));
+    let mut before = snapshot(&experiment);
+    for delay_ms in [150, 800, 1600, 2200, 2600, 3200] {
         let mut child = xtask()
-            .args([
-                "reproduce",
-                "gradient-vanishing",
-                "--quick",
-                "--iterations",
-                "100",
-                "--data-dir",
-                &data,
-                "--out",
-                out.to_str().unwrap(),
-            ])
+            .args(reproduce_args(&data, &out, "60"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -176,37 +242,189 @@ fn a_killed_run_leaves_no_half_written_file() {
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         child.wait().unwrap();
-        let experiment = out.join("gradient-vanishing");
-        let Ok(entries) = std::fs::read_dir(&experiment) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !name.starts_with('.') {
-                assert_complete(&entry.path());
-            }
+        let now = snapshot(&experiment);
+        if now != before {
+            assert_one_whole_run(&experiment);
+            assert!(
+                text(&now["curves.csv"]).lines().count()
+                    > text(&before["curves.csv"]).lines().count()
+            );
+            before = now;
         }
     }
-    // A later run clears the temporaries a killed run left behind.
-    let finished = run(&[
-        "reproduce",
-        "gradient-vanishing",
-        "--quick",
-        "--iterations",
-        "2",
-        "--data-dir",
-        &data,
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let finished = run(&reproduce_args(&data, &out, "2"));
     assert!(finished.status.success(), "{}", text(&finished.stderr));
-    let leftovers: Vec<String> = std::fs::read_dir(out.join("gradient-vanishing"))
+    assert_one_whole_run(&experiment);
+    let mut left: Vec<String> = std::fs::read_dir(&out)
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with('.'))
         .collect();
-    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+    left.sort();
+    assert_eq!(left, [".lock", "gradient-vanishing"], "left behind");
+}
+
+/// SIGINT and SIGTERM after the first run stop the command with one line naming the run that
+/// was stopped and the file holding the finished ones; the earlier result stays as it was.
+#[cfg(unix)]
+#[test]
+fn a_stopped_run_says_what_it_stopped_and_keeps_the_earlier_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_mnist(dir.path());
+    let out = dir.path().join("out");
+    let experiment = out.join("gradient-vanishing");
+    let earlier = run(&reproduce_args(&data, &out, "3"));
+    assert!(earlier.status.success(), "{}", text(&earlier.stderr));
+    let before = snapshot(&experiment);
+    // (signal, exit code, words of the line)
+    let cases = [
+        (
+            "INT",
+            130,
+            ["stopped by SIGINT during run `", "of gradient-vanishing"],
+        ),
+        (
+            "TERM",
+            143,
+            ["stopped by SIGTERM during run `", "of gradient-vanishing"],
+        ),
+    ];
+    for (signal, code, words) in cases {
+        let child = xtask()
+            .args(reproduce_args(&data, &out, "150"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the xtask binary starts");
+        let staging = out.join(format!(".gradient-vanishing.staging-{}", child.id()));
+        let partial = staging.join("curves.partial.csv");
+        let waited = std::time::Instant::now();
+        while !partial.exists() && waited.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let sent = std::process::Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let result = child.wait_with_output().unwrap();
+        let err = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(code), "SIG{signal}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        let file = partial.display().to_string();
+        let unchanged = format!("{} is unchanged", experiment.display());
+        for w in words
+            .iter()
+            .copied()
+            .chain(["finished run(s) are in", &file, &unchanged])
+        {
+            assert!(err.contains(w), "SIG{signal}: `{w}` missing from: {err}");
+        }
+        assert_complete(&partial);
+        assert!(
+            snapshot(&experiment) == before,
+            "SIG{signal} changed the earlier result"
+        );
+    }
+}
+
+/// A file the system refuses to grow (here by `ulimit -f`, as a full disk would) is named with
+/// the experiment's folder, and no temporary file is left behind.
+#[cfg(unix)]
+#[test]
+fn a_write_refused_by_the_system_names_the_file_and_leaves_no_temporary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_mnist(dir.path());
+    let out = dir.path().join("out");
+    // (file-size limit in 512-byte blocks, words of the message)
+    let cases = [(2, "File too large"), (40, "File too large")];
+    for (blocks, reason) in cases {
+        let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
+        let result = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_xtask"))
+            .args(reproduce_args(&data, &out, "3"))
+            .env_remove("CARGO")
+            .output()
+            .unwrap();
+        let err = text(&result.stderr);
+        assert_eq!(result.status.code(), Some(1), "{blocks} blocks: {err}");
+        let folder = format!(" in {}: ", out.join("gradient-vanishing").display());
+        for w in ["error: cannot write ", &folder, reason] {
+            assert!(
+                err.contains(w),
+                "{blocks} blocks: `{w}` missing from: {err}"
+            );
+        }
+        assert!(!err.contains("staging"), "{err}");
+        let named = err.split("cannot write ").nth(1).unwrap_or_default();
+        assert!(!named.starts_with('.'), "a temporary file is named: {err}");
+        let mut stack = vec![out.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(d).unwrap().flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                assert!(
+                    name == ".lock"
+                        || name.starts_with(".gradient-vanishing.staging-")
+                        || !name.starts_with('.'),
+                    "left behind: {name}"
+                );
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+        assert!(
+            !out.join("gradient-vanishing").exists(),
+            "{blocks} blocks: a partial result was published"
+        );
+    }
+}
+
+/// Non-UTF-8 `--out` and `--data-dir` are used as given; summary.json records them lossily,
+/// and a warning says so.
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_used_as_given_and_recorded_lossily() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join(OsStr::from_bytes(b"data-\xff"));
+    write_tiny_mnist(&data);
+    let out = dir.path().join(OsStr::from_bytes(b"out-\xfe"));
+    let result = xtask()
+        .args([
+            "reproduce",
+            "gradient-vanishing",
+            "--quick",
+            "--iterations",
+            "2",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{err}");
+    // (flag, how the summary records it)
+    let cases = [
+        ("--out", "<outside the repository>/out-\u{fffd}"),
+        ("--data-dir", "<outside the repository>/data-\u{fffd}"),
+    ];
+    let summary = std::fs::read_to_string(out.join("gradient-vanishing/summary.json")).unwrap();
+    for (flag, recorded) in cases {
+        let line = err
+            .lines()
+            .find(|l| l.starts_with(&format!("warning: {flag} ")))
+            .unwrap_or_else(|| panic!("no {flag} warning: {err}"));
+        for w in ["is not valid UTF-8", "summary.json records it as", recorded] {
+            assert!(line.contains(w), "`{w}` missing from: {line}");
+        }
+        assert!(summary.contains(recorded), "{recorded} not in the summary");
+    }
 }
 
 /// `reproduce batch-norm` in full, on the repository's MNIST, writes exactly the committed
