@@ -1,7 +1,9 @@
 //! The output folder of `reproduce`: one writer at a time, and each experiment's results swapped
-//! in whole. An experiment writes into `.<name>.staging-<pid>/` beside its folder; when it ends,
+//! in whole. An experiment writes into `.<name>.staging-<pid>.tmp/` beside its folder; when it
+//! ends,
 //! that folder takes `<name>/`'s place in one step, so `<name>/` is always one whole run, the
-//! earlier one or the new one, whenever the process is stopped or killed.
+//! earlier one or the new one, whenever the process is stopped or killed. The names of what is
+//! not a result end in `.tmp`, which the repository's `.gitignore` leaves out under `results/`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -11,7 +13,7 @@ use crate::error::XtaskError;
 use crate::output::remove_stale_temps;
 
 /// The file in the output folder that holds its lock and the holder's process id.
-const LOCK: &str = ".lock";
+const LOCK: &str = ".reproduce.lock.tmp";
 
 /// The partial curves of an experiment that has not ended, in its staging folder.
 pub const PARTIAL_CURVES: &str = "curves.partial.csv";
@@ -116,7 +118,7 @@ impl OutFolder {
                 &dir,
                 &self
                     .path
-                    .join(format!(".{name}.old-{}", std::process::id())),
+                    .join(format!(".{name}.old-{}.tmp", std::process::id())),
             )
             .map_err(fail)?;
         } else {
@@ -139,12 +141,16 @@ pub fn discard_if_empty(staging: &Path) {
 }
 
 fn staging_name(name: &str, pid: u32) -> String {
-    format!(".{name}.staging-{pid}")
+    format!(".{name}.staging-{pid}.tmp")
 }
 
 /// Whether `entry` is a staging folder or an earlier result of experiment `name` left beside it.
 fn is_leftover_of(entry: &str, name: &str) -> bool {
-    let Some(rest) = entry.strip_prefix('.').and_then(|r| r.strip_prefix(name)) else {
+    let Some(rest) = entry
+        .strip_prefix('.')
+        .and_then(|r| r.strip_prefix(name))
+        .and_then(|r| r.strip_suffix(".tmp"))
+    else {
         return false;
     };
     let pid = rest
@@ -175,12 +181,13 @@ fn swap(new: &Path, dir: &Path, old: &Path) -> std::io::Result<()> {
 }
 
 /// Puts back an earlier result that a process killed in the middle of [`swap`]'s two renames
-/// left as `.<name>.old-<pid>`, and removes it where `<name>/` is in place.
+/// left as `.<name>.old-<pid>.tmp`, and removes it where `<name>/` is in place.
 fn repair(out: &Path) {
     for entry in fs::read_dir(out).into_iter().flatten().flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
         let Some((name, pid)) = file_name
             .strip_prefix('.')
+            .and_then(|r| r.strip_suffix(".tmp"))
             .and_then(|r| r.rsplit_once(".old-"))
         else {
             continue;
@@ -203,12 +210,12 @@ mod tests {
 
     #[test]
     fn only_staging_and_old_folders_of_the_same_experiment_are_leftovers() {
-        assert!(is_leftover_of(".optimizers.staging-123", "optimizers"));
-        assert!(is_leftover_of(".optimizers.old-9", "optimizers"));
+        assert!(is_leftover_of(".optimizers.staging-123.tmp", "optimizers"));
+        assert!(is_leftover_of(".optimizers.old-9.tmp", "optimizers"));
         assert!(!is_leftover_of("optimizers", "optimizers"));
-        assert!(!is_leftover_of(".optimizers.staging-", "optimizers"));
-        assert!(!is_leftover_of(".batch-norm.staging-12", "optimizers"));
-        assert!(!is_leftover_of(".lock", "optimizers"));
+        assert!(!is_leftover_of(".optimizers.staging-.tmp", "optimizers"));
+        assert!(!is_leftover_of(".batch-norm.staging-12.tmp", "optimizers"));
+        assert!(!is_leftover_of(LOCK, "optimizers"));
     }
 
     #[test]
@@ -225,7 +232,7 @@ mod tests {
         let names: Vec<_> = fs::read_dir(tmp.path()).unwrap().flatten().collect();
         assert_eq!(names.len(), 2, "x and .lock only: {names:?}");
         // A process killed between the two renames of the portable swap.
-        fs::rename(&dir, tmp.path().join(".x.old-77")).unwrap();
+        fs::rename(&dir, tmp.path().join(".x.old-77.tmp")).unwrap();
         repair(tmp.path());
         assert!(dir.join("b").exists());
     }

@@ -57,7 +57,7 @@ pub fn listen(out: &Path) {
 }
 
 /// `stopped by SIGTERM during run `ReLU + He` (4 of 7) of gradient-vanishing; its 3 finished
-/// runs are in …/.gradient-vanishing.staging-12/curves.partial.csv; …/gradient-vanishing is
+/// runs are in …/.gradient-vanishing.staging-12.tmp/curves.partial.csv; …/gradient-vanishing is
 /// unchanged`.
 fn stopped_line(signal: &str, doing: Option<&Doing>) -> String {
     let Some(d) = doing else {
@@ -96,14 +96,14 @@ mod tests {
         let d = Doing {
             out: "results".into(),
             published: 0,
-            experiment: Some(("optimizers", "results/.optimizers.staging-7".into())),
+            experiment: Some(("optimizers", "results/.optimizers.staging-7.tmp".into())),
             run: Some(("AdaGrad".into(), 2, 6)),
             finished: 2,
         };
         assert_eq!(
             stopped_line("SIGINT", Some(&d)),
             "stopped by SIGINT during run `AdaGrad` (3 of 6) of optimizers; its 2 finished \
-             run(s) are in results/.optimizers.staging-7/curves.partial.csv; results/optimizers \
+             run(s) are in results/.optimizers.staging-7.tmp/curves.partial.csv; results/optimizers \
              is unchanged"
         );
     }

@@ -62,9 +62,13 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
     let (a_file, below_file) = (a_file.to_str().unwrap(), below_file.to_str().unwrap());
     let busy = dir.path().join("busy");
     std::fs::create_dir(&busy).unwrap();
-    let lock = std::fs::File::create(busy.join(".lock")).unwrap();
+    let lock = std::fs::File::create(busy.join(".reproduce.lock.tmp")).unwrap();
     lock.try_lock().unwrap();
-    std::fs::write(busy.join(".lock"), format!("{}\n", std::process::id())).unwrap();
+    std::fs::write(
+        busy.join(".reproduce.lock.tmp"),
+        format!("{}\n", std::process::id()),
+    )
+    .unwrap();
     let theirs = busy.join(format!(".curves.csv.{}.tmp", std::process::id()));
     std::fs::write(&theirs, b"").unwrap();
     let busy = busy.to_str().unwrap();

@@ -261,7 +261,11 @@ fn a_killed_run_leaves_the_earlier_result_or_the_new_one_whole() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     left.sort();
-    assert_eq!(left, [".lock", "gradient-vanishing"], "left behind");
+    assert_eq!(
+        left,
+        [".reproduce.lock.tmp", "gradient-vanishing"],
+        "left behind"
+    );
 }
 
 /// SIGINT and SIGTERM after the first run stop the command with one line naming the run that
@@ -296,7 +300,7 @@ fn a_stopped_run_says_what_it_stopped_and_keeps_the_earlier_result() {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the xtask binary starts");
-        let staging = out.join(format!(".gradient-vanishing.staging-{}", child.id()));
+        let staging = out.join(format!(".gradient-vanishing.staging-{}.tmp", child.id()));
         let partial = staging.join("curves.partial.csv");
         let waited = std::time::Instant::now();
         while !partial.exists() && waited.elapsed() < Duration::from_secs(60) {
@@ -365,7 +369,7 @@ fn a_write_refused_by_the_system_names_the_file_and_leaves_no_temporary() {
             for e in std::fs::read_dir(d).unwrap().flatten() {
                 let name = e.file_name().to_string_lossy().into_owned();
                 assert!(
-                    name == ".lock"
+                    name == ".reproduce.lock.tmp"
                         || name.starts_with(".gradient-vanishing.staging-")
                         || !name.starts_with('.'),
                     "left behind: {name}"
