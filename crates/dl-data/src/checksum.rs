@@ -39,8 +39,21 @@ pub struct Checksums {
 
 impl Checksums {
     /// Reads `dir/SHA256SUMS`; `Ok(None)` when the folder has none.
+    ///
+    /// # Errors
+    /// [`DataError::NotAFile`] when something else than a file has that name (a FIFO is never
+    /// opened), [`DataError::Io`] when it cannot be read, [`DataError::BadChecksumList`] for a
+    /// malformed line.
     pub fn load(dir: &Path) -> Result<Option<Self>, DataError> {
         let path = dir.join(CHECKSUM_FILE);
+        if let Ok(meta) = std::fs::metadata(&path)
+            && !meta.is_file()
+        {
+            return Err(DataError::NotAFile {
+                found: crate::locate::describe_kind(&meta.file_type()),
+                path,
+            });
+        }
         match std::fs::read_to_string(&path) {
             Ok(text) => Self::parse(&text, &path).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -79,6 +92,11 @@ impl Checksums {
     /// The checksum listed for `name` (a file name without `.gz`).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.sums.get(name).map(String::as_str)
+    }
+
+    /// The names listed, in order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.sums.keys().map(String::as_str)
     }
 
     /// The number of files listed.

@@ -3,13 +3,15 @@
 
 use std::path::Path;
 
-use crate::checksum::Checksums;
 use crate::dataset::Dataset;
 use crate::error::DataError;
-use crate::load::{LoadOptions, assemble, check_sum, checked_labels, listed, pixels_to_tensor};
+use crate::load::{
+    DEFAULT_MAX_DECOMPRESSED, LoadOptions, assemble, checked_labels, pixels_to_tensor,
+};
 use crate::locate::require_file;
 use crate::name::{CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, DatasetName};
 use crate::read::DataReader;
+use crate::verify::Verification;
 
 /// Pixels per CIFAR-10 image: 3 × 32 × 32.
 pub const CIFAR10_PIXELS: usize = 3 * 32 * 32;
@@ -27,17 +29,23 @@ pub struct CifarBatch {
 }
 
 /// Reads one CIFAR-10 binary batch (raw or gzip). The length must be a non-zero multiple of
-/// 3073 bytes (checked before reading a raw file) and every label in `0..=9`.
+/// 3073 bytes (checked before reading a raw file), at most [`DEFAULT_MAX_DECOMPRESSED`], and
+/// every label in `0..=9`.
 ///
 /// # Errors
-/// [`DataError::Empty`], [`DataError::LengthMismatch`], [`DataError::LabelOutOfRange`],
-/// [`DataError::Gzip`] or [`DataError::Io`], each naming the file.
+/// [`DataError::Empty`], [`DataError::LengthMismatch`], [`DataError::TooLarge`],
+/// [`DataError::LabelOutOfRange`], [`DataError::Gzip`] or [`DataError::Io`], each naming the
+/// file.
 pub fn read_cifar_batch(path: impl AsRef<Path>) -> Result<CifarBatch, DataError> {
-    read_batch_hashed(path.as_ref(), false).map(|(b, _)| b)
+    read_batch_hashed(path.as_ref(), false, DEFAULT_MAX_DECOMPRESSED).map(|(b, _)| b)
 }
 
-fn read_batch_hashed(path: &Path, hash: bool) -> Result<(CifarBatch, Option<String>), DataError> {
-    let mut reader = DataReader::open(path, hash)?;
+fn read_batch_hashed(
+    path: &Path,
+    hash: bool,
+    limit: u64,
+) -> Result<(CifarBatch, Option<String>), DataError> {
+    let mut reader = DataReader::open(path, hash, limit)?;
     let check_len = |len: u64| {
         if len == 0 {
             Err(DataError::Empty {
@@ -73,15 +81,16 @@ fn load_files(
     dir: &Path,
     files: &[&str],
     opts: &LoadOptions,
-    sums: Option<&Checksums>,
+    verification: &Verification,
 ) -> Result<Dataset, DataError> {
     let name = DatasetName::Cifar10;
     let mut labels = Vec::new();
     let mut pixels = Vec::new();
     for file in files {
         let path = require_file(dir, file, name)?;
-        let (batch, digest) = read_batch_hashed(&path, listed(sums, &path))?;
-        check_sum(sums, &path, digest.as_deref())?;
+        let hash = verification.before_reading(&path)?;
+        let (batch, digest) = read_batch_hashed(&path, hash, opts.max_decompressed)?;
+        verification.after_reading(&path, digest.as_deref())?;
         labels.extend(batch.labels);
         pixels.extend(batch.pixels);
     }
@@ -93,9 +102,9 @@ fn load_files(
 pub(crate) fn load_cifar_dir(
     dir: &Path,
     opts: &LoadOptions,
-    sums: Option<&Checksums>,
+    verification: &Verification,
 ) -> Result<(Dataset, Dataset), DataError> {
-    let train = load_files(dir, &CIFAR10_TRAIN_FILES, opts, sums)?;
-    let test = load_files(dir, &[CIFAR10_TEST_FILE], opts, sums)?;
+    let train = load_files(dir, &CIFAR10_TRAIN_FILES, opts, verification)?;
+    let test = load_files(dir, &[CIFAR10_TEST_FILE], opts, verification)?;
     Ok((train, test))
 }

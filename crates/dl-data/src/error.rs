@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use std::io;
 use std::path::PathBuf;
 
+use crate::name::DatasetName;
+
 /// Everything that can go wrong reading, locating, verifying or fetching data.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -175,6 +177,99 @@ pub enum DataError {
         /// What is wrong.
         reason: String,
     },
+    /// A data folder the user named (`LoadOptions::data_dir`, `$DL_DATA_DIR`) cannot be used.
+    /// A named folder is used or refused, never passed over for the next place to look in.
+    #[error(
+        "{} ({named_by}) cannot be used: {problem}\n  expected: {expected}\n  a folder you name is \
+         used or refused, never passed over for another: fix it, or name another",
+        .dir.display()
+    )]
+    UnusableDataDir {
+        /// The folder named.
+        dir: PathBuf,
+        /// Who named it: `"the data folder given"` or `"$DL_DATA_DIR"`.
+        named_by: String,
+        /// What the folder should be or hold.
+        expected: String,
+        /// What is wrong with it (naming the file at fault, if one is).
+        problem: String,
+    },
+    /// Something other than a readable file where a data file should be.
+    #[error("{}: expected a readable data file, found {found}", .path.display())]
+    NotAFile {
+        /// Where the data file should be.
+        path: PathBuf,
+        /// What is there: a folder, a FIFO, a symbolic link that cannot be followed, a file
+        /// that cannot be read.
+        found: String,
+    },
+    /// A file to be read has no line in the folder's `SHA256SUMS`: with verification on, every
+    /// file read must be listed.
+    #[error(
+        "{}: not covered by {}: expected a line `<SHA-256 of the decompressed content>  \
+         {expected_name}`, found {found}; add the line (`zcat -f <file> | sha256sum`) or turn \
+         checksum verification off",
+        .path.display(), .list.display()
+    )]
+    NotCovered {
+        /// The file.
+        path: PathBuf,
+        /// The `SHA256SUMS` file.
+        list: PathBuf,
+        /// The name the file must be listed under (its name without `.gz`).
+        expected_name: String,
+        /// What the list holds instead.
+        found: String,
+    },
+    /// A file of MNIST or Fashion-MNIST whose content is not the published one.
+    #[error(
+        "{}: not {}'s published {file}: expected SHA-256 {expected}, found {actual}; get the \
+         real files (`cargo xtask fetch {}`), or, for hand-made data in its format, allow \
+         non-canonical data (LoadOptions::allow_noncanonical)",
+        .path.display(), .dataset.title(), .dataset.as_str()
+    )]
+    NotCanonical {
+        /// The file.
+        path: PathBuf,
+        /// The dataset being loaded.
+        dataset: DatasetName,
+        /// The file's name without `.gz`.
+        file: String,
+        /// The published file's SHA-256 (lowercase hex).
+        expected: String,
+        /// The SHA-256 of the content read (lowercase hex).
+        actual: String,
+    },
+    /// A file whose content is another published file: another dataset's (Fashion-MNIST's
+    /// files given as MNIST) or another file of the same dataset (train and test swapped).
+    #[error("{}", misidentified(.path, *.expected, .expected_file, *.found, .found_file))]
+    Misidentified {
+        /// The file.
+        path: PathBuf,
+        /// The dataset being loaded.
+        expected: DatasetName,
+        /// The file it should be (name without `.gz`).
+        expected_file: String,
+        /// The dataset whose file it is.
+        found: DatasetName,
+        /// The published file it is (name without `.gz`).
+        found_file: String,
+    },
+    /// A file whose (decompressed) content would exceed the size limit; refused before the
+    /// content is read.
+    #[error(
+        "{}: too large: {found}, above the limit of {limit} bytes (LoadOptions::max_decompressed); \
+         raise the limit if the file is genuine",
+        .path.display()
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// What its size is or claims to be.
+        found: String,
+        /// The limit, in bytes of decompressed content.
+        limit: u64,
+    },
 }
 
 impl DataError {
@@ -193,6 +288,32 @@ fn list_paths(paths: &[PathBuf]) -> String {
         let _ = write!(out, "\n  - {}", p.display());
     }
     out
+}
+
+fn misidentified(
+    path: &std::path::Path,
+    expected: DatasetName,
+    expected_file: &str,
+    found: DatasetName,
+    found_file: &str,
+) -> String {
+    let path = path.display();
+    if expected == found {
+        format!(
+            "{path}: this is {}'s {found_file}, not its {expected_file} (by its SHA-256): the \
+             files are swapped",
+            found.title()
+        )
+    } else {
+        format!(
+            "{path}: these are {}'s files, not {}'s: this is {}'s {found_file} (by its \
+             SHA-256); load it as `{}`",
+            found.title(),
+            expected.title(),
+            found.title(),
+            found.as_str()
+        )
+    }
 }
 
 fn list_lines(lines: &[String]) -> String {

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::checksum::{CHECKSUM_FILE, Checksums, render, to_hex};
 use crate::error::DataError;
+use crate::load::DEFAULT_MAX_DECOMPRESSED;
 use crate::name::DatasetName;
 use crate::read::DataReader;
 use crate::tar;
@@ -321,7 +322,8 @@ fn fetch_one(
 fn check(source: &Source, path: &Path) -> Result<String, String> {
     let digest = match source.digest_of {
         DigestOf::Content => {
-            let mut reader = DataReader::open(path, true).map_err(|e| e.to_string())?;
+            let mut reader = DataReader::open(path, true, DEFAULT_MAX_DECOMPRESSED)
+                .map_err(|e| e.to_string())?;
             reader.read_rest().map_err(|e| e.to_string())?;
             reader.finish().expect("hashing was asked for")
         }

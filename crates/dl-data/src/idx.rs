@@ -18,6 +18,7 @@ use std::path::Path;
 use dl_tensor::{Float, MAX_DIMS, Tensor};
 
 use crate::error::DataError;
+use crate::load::DEFAULT_MAX_DECOMPRESSED;
 use crate::read::DataReader;
 
 /// The element type of an IDX file.
@@ -274,7 +275,8 @@ pub(crate) fn read_header(reader: &mut DataReader) -> Result<IdxHeader, DataErro
         .iter()
         .map(|&d| usize::try_from(d).map_err(|_| overflow()))
         .collect::<Result<Vec<usize>, _>>()?;
-    data_bytes(&dims64, element_type).ok_or_else(overflow)?;
+    let data = data_bytes(&dims64, element_type).ok_or_else(overflow)?;
+    reader.check_claim(data.saturating_add(4 + 4 * rank as u64))?;
     Ok(IdxHeader { element_type, dims })
 }
 
@@ -298,8 +300,9 @@ pub(crate) fn read_body(reader: &mut DataReader, header: &IdxHeader) -> Result<I
 /// Reads the IDX file at `path`, raw or gzip-compressed (detected by its first two bytes).
 ///
 /// The header is validated (magic `00 00 <type> <rank>`, the dimensions' product checked for
-/// overflow) and the announced size compared with what the file really holds before any
-/// buffer of that size is allocated. Every error names `path`.
+/// overflow), a content size above [`DEFAULT_MAX_DECOMPRESSED`] is refused, and the announced
+/// size is compared with what the file really holds before any buffer of that size is
+/// allocated. Every error names `path`.
 ///
 /// # Example
 /// ```
@@ -316,15 +319,16 @@ pub(crate) fn read_body(reader: &mut DataReader, header: &IdxHeader) -> Result<I
 /// # }
 /// ```
 pub fn read_idx(path: impl AsRef<Path>) -> Result<Idx, DataError> {
-    read_idx_hashed(path.as_ref(), false).map(|(idx, _)| idx)
+    read_idx_with_limit(path, DEFAULT_MAX_DECOMPRESSED)
 }
 
-/// Reads an IDX file and, when `hash`, the SHA-256 of its decompressed content.
-pub(crate) fn read_idx_hashed(path: &Path, hash: bool) -> Result<(Idx, Option<String>), DataError> {
-    let mut reader = DataReader::open(path, hash)?;
+/// [`read_idx`] with another limit on the file's content (header included, after
+/// decompression): a header claiming more than `max_bytes` is [`DataError::TooLarge`], before
+/// anything past the header is read.
+pub fn read_idx_with_limit(path: impl AsRef<Path>, max_bytes: u64) -> Result<Idx, DataError> {
+    let mut reader = DataReader::open(path.as_ref(), false, max_bytes)?;
     let header = read_header(&mut reader)?;
-    let idx = read_body(&mut reader, &header)?;
-    Ok((idx, reader.finish()))
+    read_body(&mut reader, &header)
 }
 
 /// The bytes of an IDX file holding `idx` (uncompressed): header then big-endian elements.

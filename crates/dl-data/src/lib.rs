@@ -26,12 +26,14 @@
 //!
 //! Data is looked for in a folder the caller gives, `$DL_DATA_DIR/<name>/`, the repository's
 //! `datasets/<name>/`, `./datasets/<name>/` and `/usr/share/datasets/<name>/` (see
-//! [`SearchPath`]); files may be gzip-compressed or not. When a dataset folder has a
-//! `SHA256SUMS` file, every file's decompressed content is checked against it.
+//! [`SearchPath`]); a folder the user named is used or refused, never passed over. Files may
+//! be gzip-compressed or not. With verification on (the default), a dataset folder's
+//! `SHA256SUMS` must list every file read, and MNIST's and Fashion-MNIST's files must be the
+//! published ones (see [`LoadOptions`]).
 //!
 //! Malformed input is a [`DataError`] naming the file and what was expected against what was
-//! found; a header announcing more data than the file holds fails before anything of that size
-//! is allocated. Downloading is left to the caller: [`fetch()`] verifies, unpacks and records what
+//! found; a header announcing more data than the file holds, or more than the limit on
+//! decompressed content, fails before anything of that size is allocated. Downloading is left to the caller: [`fetch()`] verifies, unpacks and records what
 //! a downloader (e.g. `curl`) fetched from [`sources`].
 
 mod checksum;
@@ -47,14 +49,18 @@ mod name;
 mod read;
 mod sampling;
 mod tar;
+mod verify;
 
 pub use checksum::{CHECKSUM_FILE, Checksums, sha256_hex};
 pub use cifar::{CIFAR10_PIXELS, CIFAR10_RECORD, CifarBatch, read_cifar_batch};
 pub use dataset::{Dataset, Splits, one_hot};
 pub use error::DataError;
 pub use fetch::{DigestOf, Downloader, FetchEvent, Source, fetch, fetch_sources, sources};
-pub use idx::{Idx, IdxData, IdxHeader, IdxType, encode_idx, read_idx};
-pub use load::{LoadOptions, load, load_cifar10, load_dir, load_fashion_mnist, load_mnist};
+pub use idx::{Idx, IdxData, IdxHeader, IdxType, encode_idx, read_idx, read_idx_with_limit};
+pub use load::{
+    DEFAULT_MAX_DECOMPRESSED, LoadOptions, load, load_cifar10, load_dir, load_fashion_mnist,
+    load_mnist,
+};
 pub use locate::{DATA_DIR_ENV, SYSTEM_DATA_DIR, SearchPath, find_file, repository_data_dir};
 pub use name::{CIFAR10_SUBDIR, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, DatasetName, IDX_FILES};
 pub use read::GZIP_MAGIC;

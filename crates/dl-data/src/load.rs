@@ -4,17 +4,43 @@ use std::path::{Path, PathBuf};
 
 use dl_tensor::Tensor;
 
-use crate::checksum::{Checksums, verify};
 use crate::dataset::{Dataset, Splits};
 use crate::error::DataError;
 use crate::locate::SearchPath;
 use crate::name::DatasetName;
+use crate::verify::Verification;
 use crate::{cifar, mnist};
 
-/// How to load a dataset: the options of the course's `load_mnist`, plus where to look.
+/// The default limit on one file's content after decompression: 1 GiB, above every file of
+/// the datasets this crate knows (the largest, MNIST's training images, is 47 MB).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 1 << 30;
+
+/// How to load a dataset: the options of the course's `load_mnist`, plus where to look, what
+/// to verify and how much to decompress.
 ///
 /// The default is the course's: pixels ÷ 255, flattened, class-index labels; checksums
-/// verified; the standard search path.
+/// verified against the published files; the standard search path; at most
+/// [`DEFAULT_MAX_DECOMPRESSED`] bytes per file.
+///
+/// # Verification
+/// With [`LoadOptions::verify_checksums`] on (the default), the SHA-256 of every file's
+/// decompressed content is checked:
+///
+/// - when the folder has a `SHA256SUMS`, every file read must be listed in it (under its name
+///   without `.gz`) and match: a file the list does not cover is
+///   [`DataError::NotCovered`], before it is read;
+/// - for MNIST and Fashion-MNIST, every file must also be the published one, whether or not
+///   the folder has a list. A file that is another published file (Fashion-MNIST's given as
+///   MNIST, or train and test swapped) is [`DataError::Misidentified`], always; any other
+///   content is [`DataError::NotCanonical`] unless [`LoadOptions::allow_noncanonical`] is set,
+///   which is how hand-made data in their format is loaded (still checked against its own
+///   `SHA256SUMS`, if it has one).
+///
+/// With verification off nothing is hashed or checked.
+///
+/// # Where
+/// A folder the user named ([`LoadOptions::data_dir`], `$DL_DATA_DIR`) is used or refused
+/// ([`DataError::UnusableDataDir`]), never passed over for the next place; see [`SearchPath`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadOptions {
     /// Pixels as `f32` in `[0, 1]` (÷ 255) when `true`, raw `0..=255` as `f32` when `false`.
@@ -23,9 +49,17 @@ pub struct LoadOptions {
     pub flatten: bool,
     /// Also fill [`Dataset::one_hot_labels`].
     pub one_hot: bool,
-    /// Check each file's SHA-256 against the folder's `SHA256SUMS`, when it has one.
+    /// Check each file's SHA-256 against the folder's `SHA256SUMS` (which must list every file
+    /// read) and, for MNIST and Fashion-MNIST, against the published files'.
     pub verify_checksums: bool,
-    /// A folder to look in first (the dataset folder itself, or one holding `<name>/`).
+    /// Accept MNIST or Fashion-MNIST files that are not the published ones (hand-made data in
+    /// their format); a file that *is* another published file is refused all the same.
+    pub allow_noncanonical: bool,
+    /// The most bytes one file's content may hold after decompression; a header claiming more
+    /// is refused before anything past it is read.
+    pub max_decompressed: u64,
+    /// A folder to look in first (the dataset folder itself, or one holding `<name>/`); used
+    /// or refused, never passed over.
     pub data_dir: Option<PathBuf>,
 }
 
@@ -36,6 +70,8 @@ impl Default for LoadOptions {
             flatten: true,
             one_hot: false,
             verify_checksums: true,
+            allow_noncanonical: false,
+            max_decompressed: DEFAULT_MAX_DECOMPRESSED,
             data_dir: None,
         }
     }
@@ -66,6 +102,18 @@ impl LoadOptions {
         self
     }
 
+    /// Sets [`LoadOptions::allow_noncanonical`].
+    pub fn allow_noncanonical(mut self, on: bool) -> Self {
+        self.allow_noncanonical = on;
+        self
+    }
+
+    /// Sets [`LoadOptions::max_decompressed`] (bytes).
+    pub fn max_decompressed(mut self, bytes: u64) -> Self {
+        self.max_decompressed = bytes;
+        self
+    }
+
     /// Sets [`LoadOptions::data_dir`].
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
@@ -76,7 +124,9 @@ impl LoadOptions {
 /// Finds `name` on the standard search path (after `opts.data_dir`) and loads it.
 ///
 /// # Errors
-/// [`DataError::NotFound`] listing the places tried, or any error of [`load_dir`].
+/// [`DataError::UnusableDataDir`] when `opts.data_dir` or `$DL_DATA_DIR` is set but does not
+/// hold the dataset, [`DataError::NotFound`] listing the places tried, or any error of
+/// [`load_dir`].
 pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits, DataError> {
     let dir = SearchPath::standard(opts.data_dir.as_deref()).locate(name)?;
     load_dir(name, &dir, opts)
@@ -85,19 +135,17 @@ pub fn load(name: DatasetName, opts: &LoadOptions) -> Result<Splits, DataError> 
 /// Loads `name` from exactly the folder `dir` (no search).
 ///
 /// # Errors
-/// A missing file, a malformed or corrupt one, a checksum mismatch, a label out of range or
-/// image and label counts that differ: each error names the file.
+/// A missing file or something else than a file in its place, a malformed or corrupt one, one
+/// too large, a checksum mismatch or a file the checksums do not cover (see
+/// [`LoadOptions`]), a label out of range or image and label counts that differ: each error
+/// names the file.
 pub fn load_dir(name: DatasetName, dir: &Path, opts: &LoadOptions) -> Result<Splits, DataError> {
-    let sums = if opts.verify_checksums {
-        Checksums::load(dir)?
-    } else {
-        None
-    };
+    let verification = Verification::new(name, dir, opts)?;
     let (train, test) = match name {
         DatasetName::Mnist | DatasetName::FashionMnist => {
-            mnist::load_idx_dir(name, dir, opts, sums.as_ref())?
+            mnist::load_idx_dir(name, dir, opts, &verification)?
         }
-        DatasetName::Cifar10 => cifar::load_cifar_dir(dir, opts, sums.as_ref())?,
+        DatasetName::Cifar10 => cifar::load_cifar_dir(dir, opts, &verification)?,
     };
     Ok(Splits {
         name,
@@ -130,33 +178,6 @@ pub fn load_fashion_mnist(opts: &LoadOptions) -> Result<Splits, DataError> {
 /// As [`load`].
 pub fn load_cifar10(opts: &LoadOptions) -> Result<Splits, DataError> {
     load(DatasetName::Cifar10, opts)
-}
-
-/// Checks `actual` (when computed) against the checksum `sums` lists for `path`'s file name
-/// without `.gz`.
-pub(crate) fn check_sum(
-    sums: Option<&Checksums>,
-    path: &Path,
-    actual: Option<&str>,
-) -> Result<(), DataError> {
-    if let (Some(expected), Some(actual)) = (sums.and_then(|s| s.get(&sum_key(path))), actual) {
-        verify(path, expected, actual)?;
-    }
-    Ok(())
-}
-
-/// Whether `sums` lists `path` (so its content needs hashing).
-pub(crate) fn listed(sums: Option<&Checksums>, path: &Path) -> bool {
-    sums.is_some_and(|s| s.get(&sum_key(path)).is_some())
-}
-
-/// The name a file has in `SHA256SUMS`: its file name without `.gz`.
-fn sum_key(path: &Path) -> String {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    name.strip_suffix(".gz").map(str::to_string).unwrap_or(name)
 }
 
 /// Pixels to `f32` (÷ 255 when `normalize`) with shape `(n, c·h·w)` or `(n, c, h, w)`.
@@ -216,15 +237,6 @@ pub(crate) fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sum_key_drops_gz_only() {
-        assert_eq!(
-            sum_key(Path::new("/a/train-images-idx3-ubyte.gz")),
-            "train-images-idx3-ubyte"
-        );
-        assert_eq!(sum_key(Path::new("b/test_batch.bin")), "test_batch.bin");
-    }
 
     #[test]
     fn pixels_scale_by_255_and_keep_raw_values() {

@@ -2,24 +2,24 @@
 
 use std::path::Path;
 
-use crate::checksum::Checksums;
 use crate::dataset::Dataset;
 use crate::error::DataError;
 use crate::idx::{self, IdxData, IdxHeader, IdxType, describe_magic};
-use crate::load::{LoadOptions, assemble, check_sum, checked_labels, listed, pixels_to_tensor};
+use crate::load::{LoadOptions, assemble, checked_labels, pixels_to_tensor};
 use crate::locate::require_file;
 use crate::name::DatasetName;
 use crate::read::DataReader;
+use crate::verify::Verification;
 
 /// Loads the training and test pairs of an IDX dataset from `dir`.
 pub(crate) fn load_idx_dir(
     name: DatasetName,
     dir: &Path,
     opts: &LoadOptions,
-    sums: Option<&Checksums>,
+    verification: &Verification,
 ) -> Result<(Dataset, Dataset), DataError> {
-    let train = load_pair(name, dir, "train", opts, sums)?;
-    let test = load_pair(name, dir, "t10k", opts, sums)?;
+    let train = load_pair(name, dir, "train", opts, verification)?;
+    let test = load_pair(name, dir, "t10k", opts, verification)?;
     Ok((train, test))
 }
 
@@ -29,8 +29,9 @@ struct Opened {
     header: IdxHeader,
 }
 
-fn open_checked(path: &Path, rank: u8, sums: Option<&Checksums>) -> Result<Opened, DataError> {
-    let mut reader = DataReader::open(path, listed(sums, path))?;
+/// Opens `path` (hashing it when `hash`) and checks its header is u8 of rank `rank`.
+fn open_checked(path: &Path, rank: u8, hash: bool, limit: u64) -> Result<Opened, DataError> {
+    let mut reader = DataReader::open(path, hash, limit)?;
     let header = idx::read_header(&mut reader)?;
     if header.element_type != IdxType::U8 || header.dims.len() != usize::from(rank) {
         return Err(DataError::BadMagic {
@@ -47,14 +48,16 @@ fn load_pair(
     dir: &Path,
     prefix: &str,
     opts: &LoadOptions,
-    sums: Option<&Checksums>,
+    verification: &Verification,
 ) -> Result<Dataset, DataError> {
     let images_path = require_file(dir, &format!("{prefix}-images-idx3-ubyte"), name)?;
     let labels_path = require_file(dir, &format!("{prefix}-labels-idx1-ubyte"), name)?;
+    let hash_images = verification.before_reading(&images_path)?;
+    let hash_labels = verification.before_reading(&labels_path)?;
     let [c, h, w] = name.image_shape();
 
-    // Headers first: a wrong shape or count fails before any data is decompressed.
-    let mut images = open_checked(&images_path, 3, sums)?;
+    // Headers first: a wrong shape, count or size fails before any data is decompressed.
+    let mut images = open_checked(&images_path, 3, hash_images, opts.max_decompressed)?;
     if images.header.dims[1..] != [h, w] {
         return Err(DataError::BadShape {
             path: images_path,
@@ -62,7 +65,7 @@ fn load_pair(
             found: images.header.dims,
         });
     }
-    let mut labels = open_checked(&labels_path, 1, sums)?;
+    let mut labels = open_checked(&labels_path, 1, hash_labels, opts.max_decompressed)?;
     let (n_images, n_labels) = (images.header.dims[0], labels.header.dims[0]);
     if n_images != n_labels {
         return Err(DataError::CountMismatch {
@@ -75,14 +78,14 @@ fn load_pair(
 
     // The small label file next, so its errors come before the images are decompressed.
     let raw_labels = idx::read_body(&mut labels.reader, &labels.header)?;
-    check_sum(sums, &labels_path, labels.reader.finish().as_deref())?;
+    verification.after_reading(&labels_path, labels.reader.finish().as_deref())?;
     let IdxData::U8(raw_labels) = raw_labels.data else {
         unreachable!("the label header was checked to be u8");
     };
     let labels = checked_labels(&raw_labels, name.classes(), &labels_path)?;
 
     let pixels = idx::read_body(&mut images.reader, &images.header)?;
-    check_sum(sums, &images_path, images.reader.finish().as_deref())?;
+    verification.after_reading(&images_path, images.reader.finish().as_deref())?;
     let IdxData::U8(pixels) = pixels.data else {
         unreachable!("the image header was checked to be u8");
     };

@@ -57,6 +57,15 @@ impl DatasetName {
         }
     }
 
+    /// The name as its authors write it: `MNIST`, `Fashion-MNIST`, `CIFAR-10`.
+    pub fn title(self) -> &'static str {
+        match self {
+            DatasetName::Mnist => "MNIST",
+            DatasetName::FashionMnist => "Fashion-MNIST",
+            DatasetName::Cifar10 => "CIFAR-10",
+        }
+    }
+
     /// The files a folder must hold (each with or without `.gz`).
     pub fn files(self) -> Vec<&'static str> {
         match self {

@@ -1,9 +1,10 @@
 //! Opening a data file, raw or gzip-compressed (recognised by its magic bytes `1f 8b`, not by its
 //! name), and reading it in size-checked pieces while hashing the decompressed bytes.
 //!
-//! Sizes announced by a header are checked against what the file really holds *before* any
-//! buffer of that size is allocated: for a raw file against its length on disk, for a gzip file
-//! by decompressing at most one byte more than announced.
+//! Sizes announced by a header are checked against a limit on the decompressed content, and
+//! against what the file really holds, *before* any buffer of that size is allocated: for a raw
+//! file against its length on disk; a gzip file is inflated as a stream into a buffer that grows
+//! only as data arrives, stopping one byte past what was announced (or past the limit).
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -14,13 +15,13 @@ use sha2::{Digest, Sha256};
 
 use crate::checksum::to_hex;
 use crate::error::DataError;
+use crate::locate::describe_kind;
 
 /// The two bytes every gzip stream starts with.
 pub const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
-/// Deflate cannot expand data by more than about 1032:1; used to bound the buffer reserved up
-/// front for a gzip file, whatever its header claims.
-const MAX_DEFLATE_RATIO: u64 = 1032;
+/// The first buffer a gzip stream is inflated into; it doubles as data arrives.
+const FIRST_CHUNK: usize = 1 << 16;
 
 enum Inner {
     Raw {
@@ -29,7 +30,6 @@ enum Inner {
     },
     Gzip {
         reader: Box<MultiGzDecoder<BufReader<File>>>,
-        compressed_len: u64,
     },
 }
 
@@ -38,12 +38,22 @@ pub(crate) struct DataReader {
     path: PathBuf,
     inner: Inner,
     consumed: u64,
+    limit: u64,
     hasher: Option<Sha256>,
 }
 
 impl DataReader {
-    /// Opens `path`, detecting gzip by its first two bytes; hashes the content when `hash`.
-    pub(crate) fn open(path: &Path, hash: bool) -> Result<Self, DataError> {
+    /// Opens `path`, detecting gzip by its first two bytes; hashes the content when `hash`;
+    /// refuses content (after decompression) of more than `limit` bytes.
+    pub(crate) fn open(path: &Path, hash: bool, limit: u64) -> Result<Self, DataError> {
+        // Opening a FIFO would wait for a writer: refuse anything but a regular file first.
+        let meta = std::fs::metadata(path).map_err(|e| DataError::io(path, e))?;
+        if !meta.is_file() {
+            return Err(DataError::NotAFile {
+                path: path.to_path_buf(),
+                found: describe_kind(&meta.file_type()),
+            });
+        }
         let mut file = File::open(path).map_err(|e| DataError::io(path, e))?;
         let len = file.metadata().map_err(|e| DataError::io(path, e))?.len();
         let mut magic = Vec::with_capacity(2);
@@ -56,7 +66,6 @@ impl DataReader {
         let inner = if magic == GZIP_MAGIC {
             Inner::Gzip {
                 reader: Box::new(MultiGzDecoder::new(reader)),
-                compressed_len: len,
             }
         } else {
             Inner::Raw { reader, len }
@@ -65,6 +74,7 @@ impl DataReader {
             path: path.to_path_buf(),
             inner,
             consumed: 0,
+            limit,
             hasher: hash.then(Sha256::new),
         })
     }
@@ -79,6 +89,23 @@ impl DataReader {
         match &self.inner {
             Inner::Raw { len, .. } => Some(len.saturating_sub(self.consumed)),
             Inner::Gzip { .. } => None,
+        }
+    }
+
+    /// Refuses a file whose header claims `total` bytes of content (header included) when
+    /// that is above the limit; called before anything past the header is read.
+    pub(crate) fn check_claim(&self, total: u64) -> Result<(), DataError> {
+        if total > self.limit {
+            return Err(self.too_large(format!("its header claims {total} bytes")));
+        }
+        Ok(())
+    }
+
+    fn too_large(&self, found: String) -> DataError {
+        DataError::TooLarge {
+            path: self.path.clone(),
+            found,
+            limit: self.limit,
         }
     }
 
@@ -166,31 +193,31 @@ impl DataReader {
                     .map_err(|e| DataError::io(&self.path, e))?;
                 buf
             }
-            Inner::Gzip {
-                reader,
-                compressed_len,
-            } => {
-                let limit = n.saturating_add(1);
-                let bound = compressed_len
-                    .saturating_mul(MAX_DEFLATE_RATIO)
-                    .saturating_add(64);
-                let reserve = usize::try_from(limit.min(bound)).unwrap_or(0);
-                let mut buf = Vec::with_capacity(reserve);
-                let got = reader.as_mut().take(limit).read_to_end(&mut buf);
-                if let Err(e) = got {
-                    return Err(read_error(&self.path, true, e));
-                }
+            Inner::Gzip { reader, .. } => {
+                // One byte more than announced tells a longer stream from an exact one.
+                let buf = match read_growing(reader.as_mut(), n.saturating_add(1)) {
+                    Ok(buf) => buf,
+                    Err(e) => return Err(read_error(&self.path, true, e)),
+                };
                 let got = buf.len() as u64;
                 if got < n {
                     return Err(truncated(&self.path, got));
                 }
                 if got > n {
-                    // Count (without keeping) what follows, to report the real length.
-                    let rest = io::copy(reader.as_mut(), &mut io::sink());
-                    let rest = match rest {
+                    // Count (without keeping) what follows, up to the limit, to report the
+                    // real length.
+                    let budget = self.limit.saturating_sub(header + got);
+                    let mut rest = reader.as_mut().take(budget.saturating_add(1));
+                    let rest = match io::copy(&mut rest, &mut io::sink()) {
                         Ok(r) => r,
                         Err(e) => return Err(read_error(&self.path, true, e)),
                     };
+                    if rest > budget {
+                        let limit = self.limit;
+                        return Err(
+                            self.too_large(format!("it decompresses to more than {limit} bytes"))
+                        );
+                    }
                     return Err(mismatch(&self.path, got + rest));
                 }
                 buf
@@ -200,14 +227,23 @@ impl DataReader {
         Ok(buf)
     }
 
-    /// Reads everything left (for headerless formats); allocates only what the file holds.
+    /// Reads everything left (for headerless formats); allocates only what the file holds, and
+    /// refuses content of more than the limit, holding at most one byte past it.
     pub(crate) fn read_rest(&mut self) -> Result<Vec<u8>, DataError> {
-        let mut buf = Vec::new();
-        if let Some(remaining) = self.raw_remaining() {
-            buf.reserve_exact(usize::try_from(remaining).unwrap_or(0));
+        let allowed = self.limit.saturating_sub(self.consumed);
+        if let Some(remaining) = self.raw_remaining()
+            && remaining > allowed
+        {
+            let total = self.consumed + remaining;
+            return Err(self.too_large(format!("it holds {total} bytes")));
         }
-        if let Err(e) = self.reader().read_to_end(&mut buf) {
-            return Err(self.read_error(e));
+        let buf = match read_growing(self.reader(), allowed.saturating_add(1)) {
+            Ok(buf) => buf,
+            Err(e) => return Err(self.read_error(e)),
+        };
+        if buf.len() as u64 > allowed {
+            let limit = self.limit;
+            return Err(self.too_large(format!("it decompresses to more than {limit} bytes")));
         }
         self.record(&buf);
         Ok(buf)
@@ -217,6 +253,29 @@ impl DataReader {
     pub(crate) fn finish(self) -> Option<String> {
         self.hasher.map(|h| to_hex(&h.finalize()))
     }
+}
+
+/// Reads until the end of `reader` or `max` bytes, whichever comes first, into a buffer that
+/// grows (doubling, never past `max`) only as data arrives.
+fn read_growing(reader: &mut dyn Read, max: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut filled = 0usize;
+    while (filled as u64) < max {
+        if filled == buf.len() {
+            let room = usize::try_from(max - filled as u64).unwrap_or(usize::MAX);
+            let grow = buf.len().max(FIRST_CHUNK).min(room);
+            buf.reserve_exact(grow);
+            buf.resize(filled + grow, 0);
+        }
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(filled);
+    Ok(buf)
 }
 
 /// Maps a read error: decoder errors of a gzip file are [`DataError::Gzip`].

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{CIFAR_FILES, cifar_file, gzip, make_tar, write_mnist_dir};
+use crate::common::{CIFAR_FILES, cifar_file, gzip, handmade, make_tar, write_mnist_dir};
 use dl_data::{
     Checksums, DataError, DatasetName, DigestOf, Downloader, FetchEvent, LoadOptions, Source,
     fetch, fetch_sources, load_dir, repository_data_dir, sha256_hex, sources,
@@ -134,7 +134,7 @@ fn mirrors_are_tried_in_order_until_one_verifies() {
         e,
         FetchEvent::MirrorFailed { url, reason } if url.starts_with("https://b.invalid/train-labels") && reason.contains("SHA-256")
     )));
-    let s = load_dir(DatasetName::Mnist, dest.path(), &LoadOptions::default()).unwrap();
+    let s = load_dir(DatasetName::Mnist, dest.path(), &handmade()).unwrap();
     assert_eq!(s.train.labels, vec![1, 2]);
     assert!(
         Checksums::load(dest.path())

@@ -1,13 +1,13 @@
 //! The MNIST-format loader's options, search and checksum check, on small synthetic folders.
 
-use crate::common::{self, mnist_pixel, write, write_mnist_dir};
+use crate::common::{self, handmade, mnist_pixel, write, write_mnist_dir};
 use dl_data::{DataError, DatasetName, LoadOptions, SearchPath, load, load_dir, sha256_hex};
 
 #[test]
 fn default_options_are_the_courses_normalized_flat_index_labels() {
     let dir = tempfile::tempdir().unwrap();
     write_mnist_dir(dir.path(), &[5, 0, 4], &[1, 9]);
-    let s = load_dir(DatasetName::Mnist, dir.path(), &LoadOptions::default()).unwrap();
+    let s = load_dir(DatasetName::Mnist, dir.path(), &handmade()).unwrap();
     assert_eq!(s.train.images.shape(), &[3, 784]);
     assert_eq!(s.test.images.shape(), &[2, 784]);
     assert_eq!(s.train.labels, vec![5, 0, 4]);
@@ -25,10 +25,7 @@ fn default_options_are_the_courses_normalized_flat_index_labels() {
 fn raw_values_unflattened_and_one_hot() {
     let dir = tempfile::tempdir().unwrap();
     write_mnist_dir(dir.path(), &[5, 0, 4], &[1, 9]);
-    let opts = LoadOptions::default()
-        .normalize(false)
-        .flatten(false)
-        .one_hot(true);
+    let opts = handmade().normalize(false).flatten(false).one_hot(true);
     let s = load_dir(DatasetName::Mnist, dir.path(), &opts).unwrap();
     assert_eq!(s.train.images.shape(), &[3, 1, 28, 28]);
     for (i, y, x) in [(0, 0, 0), (1, 3, 5), (2, 27, 27)] {
@@ -53,15 +50,11 @@ fn the_given_folder_comes_first_and_may_be_a_root() {
     std::fs::create_dir(&mnist).unwrap();
     write_mnist_dir(&mnist, &[7], &[3]);
     // Given as the root holding mnist/ …
-    let s = load(
-        DatasetName::Mnist,
-        &LoadOptions::default().data_dir(root.path()),
-    )
-    .unwrap();
+    let s = load(DatasetName::Mnist, &handmade().data_dir(root.path())).unwrap();
     assert_eq!(s.dir, mnist);
     assert_eq!(s.train.labels, vec![7]);
     // … or as the dataset folder itself.
-    let s = load(DatasetName::Mnist, &LoadOptions::default().data_dir(&mnist)).unwrap();
+    let s = load(DatasetName::Mnist, &handmade().data_dir(&mnist)).unwrap();
     assert_eq!(s.dir, mnist);
     // As $DL_DATA_DIR (passed explicitly: tests do not change the process environment).
     let search = SearchPath::standard_with_env(None, Some(root.path()));
@@ -79,7 +72,7 @@ fn uncompressed_file_is_preferred_when_both_exist() {
         "train-labels-idx1-ubyte.gz",
         &common::gzip(&other),
     );
-    let s = load_dir(DatasetName::Mnist, dir.path(), &LoadOptions::default()).unwrap();
+    let s = load_dir(DatasetName::Mnist, dir.path(), &handmade()).unwrap();
     assert_eq!(s.train.labels, vec![1, 2]);
 }
 
@@ -101,12 +94,12 @@ fn checksums_are_checked_on_decompressed_content_when_listed() {
     let dir = tempfile::tempdir().unwrap();
     write_mnist_dir(dir.path(), &[1, 2], &[3]);
     write(dir.path(), "SHA256SUMS", sums_for(&[1, 2], &[3]).as_bytes());
-    load_dir(DatasetName::Mnist, dir.path(), &LoadOptions::default()).unwrap();
+    load_dir(DatasetName::Mnist, dir.path(), &handmade()).unwrap();
 
     // Same length, one label changed (still in range): only the checksum can tell.
     let (_, changed) = common::mnist_pair(&[1, 3]);
     let p = write(dir.path(), "train-labels-idx1-ubyte", &changed);
-    let err = load_dir(DatasetName::Mnist, dir.path(), &LoadOptions::default()).unwrap_err();
+    let err = load_dir(DatasetName::Mnist, dir.path(), &handmade()).unwrap_err();
     match &err {
         DataError::Checksum {
             path,
@@ -134,7 +127,7 @@ fn a_malformed_checksum_list_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     write_mnist_dir(dir.path(), &[1], &[3]);
     let p = write(dir.path(), "SHA256SUMS", b"not a checksum line\n");
-    let err = load_dir(DatasetName::Mnist, dir.path(), &LoadOptions::default()).unwrap_err();
+    let err = load_dir(DatasetName::Mnist, dir.path(), &handmade()).unwrap_err();
     assert!(
         matches!(err, DataError::BadChecksumList { line: 1, .. }),
         "{err}"

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod bounded;
 mod cifar;
 mod corrupt;
 mod fetch;
@@ -10,3 +11,6 @@ mod fuzz_corpus;
 mod idx;
 mod loader;
 mod mnist;
+#[cfg(unix)]
+mod named;
+mod verified;

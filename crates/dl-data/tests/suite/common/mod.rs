@@ -2,11 +2,20 @@
 //! own encoders), so the tests check the readers against an independent source.
 #![allow(dead_code)]
 
+pub mod alloc;
+
 use std::io::Write;
 use std::path::Path;
 
+use dl_data::LoadOptions;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+
+/// The default options for the hand-made MNIST-format folders of these tests, which are not the
+/// published files: verification stays on (their own `SHA256SUMS`, if any, is checked).
+pub fn handmade() -> LoadOptions {
+    LoadOptions::default().allow_noncanonical(true)
+}
 
 /// An IDX file: magic `00 00 <code> <rank>`, big-endian u32 dimensions, then `data` as given.
 pub fn idx_bytes(code: u8, dims: &[u32], data: &[u8]) -> Vec<u8> {
