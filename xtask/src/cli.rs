@@ -156,6 +156,11 @@ fn reproduce() -> Command {
                 .help("Dataset where more than one fits (the Keras experiments: cifar10 or fashion-mnist)."),
         )
         .arg(flag(
+            "allow-noncanonical-data",
+            "Accept MNIST or Fashion-MNIST files that are not the published ones (hand-made \
+             data); files of the other data set are still refused.",
+        ))
+        .arg(flag(
             "as-notebook",
             "Replay the notes' code errors (see EXPERIMENTS.md's errata).",
         ))
@@ -303,6 +308,7 @@ fn context(m: &ArgMatches) -> Result<Context, XtaskError> {
         threads,
         data_dir: m.get_one::<PathBuf>("data-dir").cloned(),
         dataset,
+        allow_noncanonical_data: m.get_flag("allow-noncanonical-data"),
         as_notebook: m.get_flag("as-notebook"),
         full: m.get_flag("full"),
         iterations,

@@ -19,6 +19,8 @@ pub struct Context {
     pub data_dir: Option<PathBuf>,
     /// The dataset to use where more than one fits.
     pub dataset: Option<String>,
+    /// Accept MNIST or Fashion-MNIST files other than the published ones (hand-made data).
+    pub allow_noncanonical_data: bool,
     /// Replay the notes' code errors.
     pub as_notebook: bool,
     /// `deep-conv-net`: train on all 60,000 images.

@@ -32,11 +32,11 @@ fn load_cached(ctx: &Context, name: DatasetName, flatten: bool) -> Result<Splits
     if let Some(s) = cache.get(&(name, flatten)) {
         return Ok(s.clone());
     }
-    let mut opts = LoadOptions::default().flatten(flatten);
+    let mut opts = LoadOptions::default()
+        .flatten(flatten)
+        .allow_noncanonical(ctx.allow_noncanonical_data);
     if let Some(dir) = &ctx.data_dir {
-        // Until a flag says so, a folder named with --data-dir may hold hand-made data in
-        // MNIST's format (the tests' tiny folders); another published dataset is still refused.
-        opts = opts.data_dir(dir.clone()).allow_noncanonical(true);
+        opts = opts.data_dir(dir.clone());
     }
     let splits = dl_data::load(name, &opts)?;
     cache.insert((name, flatten), splits.clone());

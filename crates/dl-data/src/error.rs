@@ -224,8 +224,8 @@ pub enum DataError {
     /// A file of MNIST or Fashion-MNIST whose content is not the published one.
     #[error(
         "{}: not {}'s published {file}: expected SHA-256 {expected}, found {actual}; get the \
-         real files (`cargo xtask fetch {}`), or, for hand-made data in its format, allow \
-         non-canonical data (LoadOptions::allow_noncanonical)",
+         real files (`cargo xtask fetch {}`), or, for hand-made data in its format, pass \
+         `--allow-noncanonical-data` (LoadOptions::allow_noncanonical in code)",
         .path.display(), .dataset.title(), .dataset.as_str()
     )]
     NotCanonical {

@@ -46,6 +46,7 @@ fn curves(data: &str, threads: &str, out: &Path) -> Vec<u8> {
         "12",
         "--threads",
         threads,
+        "--allow-noncanonical-data",
         "--data-dir",
         data,
         "--out",
@@ -86,6 +87,7 @@ fn an_absurd_learning_rate_stops_training_with_a_message_saying_where() {
         "50",
         "--learning-rate",
         "1e30",
+        "--allow-noncanonical-data",
         "--data-dir",
         &data,
         "--out",
@@ -213,6 +215,7 @@ fn reproduce_args<'a>(data: &'a str, out: &'a Path, iterations: &'a str) -> Vec<
         "--quick",
         "--iterations",
         iterations,
+        "--allow-noncanonical-data",
         "--data-dir",
         data,
         "--out",
@@ -405,6 +408,7 @@ fn non_utf8_paths_are_used_as_given_and_recorded_lossily() {
             "--iterations",
             "2",
         ])
+        .arg("--allow-noncanonical-data")
         .arg("--data-dir")
         .arg(&data)
         .arg("--out")
@@ -475,6 +479,7 @@ fn a_summary_holds_no_absolute_path_and_the_data_line_is_printed_once() {
         "--quick",
         "--iterations",
         "3",
+        "--allow-noncanonical-data",
         "--data-dir",
         &data,
         "--out",
@@ -496,4 +501,27 @@ fn a_summary_holds_no_absolute_path_and_the_data_line_is_printed_once() {
     let digests = record["sha256"].as_object().unwrap();
     assert_eq!(digests.len(), 4, "{record}");
     assert!(digests.values().all(|d| d.as_str().unwrap().len() == 64));
+}
+
+/// A hand-made folder in MNIST's format is not MNIST: without `--allow-noncanonical-data` it is
+/// refused, naming the file, the published digest and the flag.
+#[test]
+fn hand_made_data_needs_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tiny_mnist(dir.path());
+    let result = run(&[
+        "reproduce",
+        "gradient-vanishing",
+        "--quick",
+        "--data-dir",
+        &data,
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(result.status.code(), Some(1));
+    let err = text(&result.stderr);
+    for words in ["-idx", "not MNIST's published", "--allow-noncanonical-data"] {
+        assert!(err.contains(words), "`{words}` missing from: {err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
 }
