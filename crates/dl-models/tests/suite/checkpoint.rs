@@ -297,3 +297,27 @@ fn negative_strengths_in_a_description_are_refused_with_the_value() {
         .unwrap_err();
     assert!(message(err).contains("the L1 strength must be finite and non-negative, got -1"));
 }
+
+#[test]
+fn a_header_padded_with_spaces_does_not_make_room_for_a_bigger_model() {
+    // 2,000 × 2,000 weights (4 M values, 16 MB) announced by a file of 16 bytes of tensor data
+    // and a header padded to 20 MB: the bound counts the data, not the file.
+    let config = r#"{"model":"multi_layer_net","input_size":2000,"hidden_sizes":[],"output_size":2000,"activation":"relu","init":"he","batch_norm":false,"dropout":null,"weight_penalty":null}"#;
+    let bytes = with_config(config);
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header = bytes[8..8 + header_len].to_vec();
+    header.resize(20 << 20, b' ');
+    let mut padded = (header.len() as u64).to_le_bytes().to_vec();
+    padded.extend_from_slice(&header);
+    padded.extend_from_slice(&bytes[8 + header_len..]);
+    let err = checkpoint::from_bytes::<f32>(&padded, Path::new("padded.safetensors"))
+        .map(|_| ())
+        .unwrap_err();
+    let CheckpointError::TooLarge {
+        needed, available, ..
+    } = err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!((needed, available), (2000 * 2000 + 2000, 4));
+}
