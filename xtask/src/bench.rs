@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: times the notes' training steps (`dl-benches`) and prints one line per
 //! step, `step=<name> threads=<t> ms=<median>`, for scripts and for BENCHMARKS.md, with the
 //! fastest step and the heap allocations per step, then a comment line with the measured worker
-//! hand-off (`dl_tensor::handoff_ns`), which multi-thread timings depend on.
+//! hand-off (`dl_tensor::handoff_ns`), which multi-thread timings depend on. `--busy N` times
+//! them while N other processes spin, as on a busy laptop or a shared CI machine.
 
 use std::time::Instant;
 
@@ -15,11 +16,50 @@ pub struct BenchRequest {
     pub threads: Vec<usize>,
     /// Timed repetitions per step (after two untimed warm-up steps).
     pub reps: usize,
+    /// Competing processes that spin on a core each while the steps are timed (a busy laptop
+    /// or a shared CI machine).
+    pub busy: usize,
+}
+
+/// Processes that keep a core busy each, killed when this is dropped.
+struct Competitors(Vec<std::process::Child>);
+
+impl Competitors {
+    /// Starts `n` shell loops that never sleep.
+    fn start(n: usize) -> Result<Self, XtaskError> {
+        let mut children = Vec::with_capacity(n);
+        for _ in 0..n {
+            let child = std::process::Command::new("sh")
+                .args(["-c", "while :; do :; done"])
+                .spawn()
+                .map_err(|e| {
+                    XtaskError::Other(format!("--busy: cannot start `sh` to compete ({e})"))
+                })?;
+            children.push(child);
+        }
+        Ok(Competitors(children))
+    }
+}
+
+impl Drop for Competitors {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// Times every requested step at every thread count and prints the medians.
 pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
     let workloads = select(&request.steps)?;
+    let competitors = Competitors::start(request.busy)?;
+    if request.busy > 0 {
+        println!(
+            "# busy: {} competing process(es) spinning while the steps are timed",
+            request.busy
+        );
+    }
     for workload in workloads {
         let mut step = workload.build(0);
         for &threads in &request.threads {
@@ -53,6 +93,7 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
         // Steps on several threads depend on it; it changes with where the VM's vCPUs run.
         println!("# worker hand-off: {ns} ns");
     }
+    drop(competitors);
     Ok(())
 }
 

@@ -75,6 +75,15 @@ fn bench() -> Command {
                 .default_value("11")
                 .help("Timed steps per line, after two untimed warm-up steps."),
         )
+        .arg(
+            Arg::new("busy")
+                .long("busy")
+                .value_name("N")
+                .value_parser(value_parser!(usize))
+                .num_args(0..=1)
+                .default_missing_value("1")
+                .help("Time the steps while N processes (1 if N is left out) spin on a core each."),
+        )
 }
 
 fn fetch() -> Command {
@@ -233,6 +242,7 @@ fn bench_request(m: &ArgMatches) -> Result<crate::bench::BenchRequest, XtaskErro
             .unwrap_or_default(),
         threads,
         reps,
+        busy: m.get_one::<usize>("busy").copied().unwrap_or(0),
     })
 }
 

@@ -308,6 +308,13 @@ fn bench_prints_one_line_per_step_and_thread_count() {
         assert!(ms > 0.0 && ms.is_finite(), "{line}");
     }
 
+    // With a competing process spinning meanwhile, said on a comment line.
+    let out = xtask(&["bench", "mlp-sigmoid", "--threads", "2", "--reps", "2", "--busy"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = text(&out.stdout);
+    assert!(said.contains("# busy: 1 competing process(es)"), "{said}");
+    assert_eq!(said.lines().filter(|l| l.starts_with("step=")).count(), 1);
+
     let out = xtask(&["bench", "resnet"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
