@@ -198,6 +198,20 @@ impl<T: Float> Sequential<T> {
         self.layers.iter().map(|e| e.name.as_str()).collect()
     }
 
+    /// Every layer with its name, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &dyn Layer<T>)> {
+        self.layers
+            .iter()
+            .map(|e| (e.name.as_str(), e.layer.as_ref()))
+    }
+
+    /// Every layer with its name, mutably, in order.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut dyn Layer<T>)> {
+        self.layers
+            .iter_mut()
+            .map(|e| (e.name.as_str(), e.layer.as_mut() as &mut dyn Layer<T>))
+    }
+
     /// The layers' names and descriptions, in order.
     pub fn describe(&self) -> Vec<(String, String)> {
         self.layers

@@ -236,4 +236,14 @@ fn layers_are_reachable_by_name_and_replaceable() {
     assert!(old.describe().starts_with("Dropout"));
     assert!(net.spec().is_err());
     assert!(net.replace("no-such-layer", Relu::<f32>::new()).is_none());
+    let convs = net
+        .iter()
+        .filter(|(_, l)| l.describe().starts_with("Conv"))
+        .count();
+    assert_eq!(convs, 6);
+    let mut weights = 0;
+    for (_, layer) in net.iter_mut() {
+        layer.visit_params(&mut |p| weights += p.value.len());
+    }
+    assert_eq!(weights, 123_552);
 }
