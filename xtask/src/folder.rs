@@ -1,8 +1,7 @@
 //! The output folder of `reproduce`: one writer at a time, and each experiment's results swapped
 //! in whole. An experiment writes into `.<name>.staging-<pid>.tmp/` beside its folder; when it
-//! ends,
-//! that folder takes `<name>/`'s place in one step, so `<name>/` is always one whole run, the
-//! earlier one or the new one, whenever the process is stopped or killed. The names of what is
+//! ends, that folder takes `<name>/`'s place in one step, so `<name>/` is always one whole run,
+//! the earlier one or the new one, whenever the process is stopped or killed. The names of what is
 //! not a result end in `.tmp`, which the repository's `.gitignore` leaves out under `results/`.
 
 use std::fs::{self, File, OpenOptions};
