@@ -309,7 +309,15 @@ fn bench_prints_one_line_per_step_and_thread_count() {
     }
 
     // With a competing process spinning meanwhile, said on a comment line.
-    let out = xtask(&["bench", "mlp-sigmoid", "--threads", "2", "--reps", "2", "--busy"]);
+    let out = xtask(&[
+        "bench",
+        "mlp-sigmoid",
+        "--threads",
+        "2",
+        "--reps",
+        "2",
+        "--busy",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let said = text(&out.stdout);
     assert!(said.contains("# busy: 1 competing process(es)"), "{said}");
