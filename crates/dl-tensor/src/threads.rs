@@ -131,9 +131,9 @@ pub fn for_each_chunk_with_scratch<T: Send, S: Send>(
         SharedMut(scratch.as_mut_ptr()),
     );
     for_each_task_with(threads, threads, |t| {
-        // SAFETY: task `t` runs once, on one thread, and only it uses scratch element
-        // `t < scratch.len()`; the chunks below are disjoint, each visited by one task; both
-        // slices stay borrowed until every task has returned.
+        // SAFETY: share `t` runs only task `t`, so scratch element `t < scratch.len()` has one
+        // user; the chunks below are disjoint, each visited by one share, as in
+        // `for_each_chunk_mut`; both slices stay borrowed until every task has returned.
         let scratch = unsafe { &mut *scratch.at(t) };
         for i in (t..chunks).step_by(threads) {
             let start = i * chunk_len;
@@ -162,45 +162,43 @@ impl<T> SharedMut<T> {
 // SAFETY: `for_each_chunk_mut` hands each thread disjoint elements of a slice of `T: Send`.
 unsafe impl<T: Send> Sync for SharedMut<T> {}
 
-/// [`for_each_task`] over up to `threads` threads: the calling thread and `threads − 1`
-/// workers each claim the next unclaimed task from a shared counter until none is left, so a
-/// worker whose core is busy elsewhere leaves its tasks to the others instead of holding them
-/// up. A worker that has not picked its job up by the time the caller runs out of tasks is
-/// told to skip it. Each task runs exactly once, whichever thread claims it.
+/// [`for_each_task`] over up to `threads` threads: the calling thread runs share 0 while the
+/// workers run shares `1..threads`; share `t` holds tasks `t, t + threads, t + 2·threads, …`.
 pub(crate) fn for_each_task_with(
     threads: usize,
     n_tasks: usize,
     task: impl Fn(usize) + Sync + Send,
 ) {
     let threads = threads.clamp(1, n_tasks.max(1));
+    let share_of = |threads: usize| {
+        let task = &task;
+        move |t: usize| {
+            let mut i = t;
+            while i < n_tasks {
+                task(i);
+                i += threads;
+            }
+        }
+    };
     if threads == 1 || IN_TASK.with(|f| f.get()) {
-        (0..n_tasks).for_each(task);
+        (0..threads).for_each(share_of(threads));
         return;
     }
     let mut crew = match CREW.try_lock() {
         Ok(crew) => crew,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         Err(TryLockError::WouldBlock) => {
-            (0..n_tasks).for_each(task);
+            (0..threads).for_each(share_of(threads));
             return;
         }
     };
     let threads = grow(&mut crew, threads - 1) + 1;
+    let share = share_of(threads);
     if threads == 1 {
         drop(crew);
-        (0..n_tasks).for_each(task);
+        share(0);
         return;
     }
-    let next = AtomicUsize::new(0);
-    let share = |_: usize| {
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            if i >= n_tasks {
-                break;
-            }
-            task(i);
-        }
-    };
     let share: &(dyn Fn(usize) + Sync) = &share;
     // SAFETY: workers use the reference only between `start` and the matching `wait` below,
     // which returns only after the worker has finished with it, also when it panicked.
@@ -217,7 +215,7 @@ pub(crate) fn for_each_task_with(
     IN_TASK.with(|f| f.set(false));
     let mut worker_panic = None;
     for worker in crew.iter().take(threads - 1) {
-        if let Err(payload) = worker.finish() {
+        if let Err(payload) = worker.wait() {
             worker_panic.get_or_insert(payload);
         }
     }
@@ -316,10 +314,7 @@ type Panic = Box<dyn std::any::Any + Send>;
 /// What a worker is doing.
 enum State {
     Idle,
-    /// Handed over, not yet picked up: the caller may still take it back.
     Assigned(Job),
-    /// Picked up: the worker is running it.
-    Running,
     Done(Result<(), Panic>),
 }
 
@@ -393,20 +388,6 @@ impl Worker {
         self.changed.notify_all();
     }
 
-    /// Ends the worker's part in the current call: a job it has not picked up yet is taken
-    /// back (every task has been claimed by then, so it has nothing to do); a job it is running
-    /// is waited for. Either way the worker no longer uses the job when this returns.
-    fn finish(&self) -> Result<(), Panic> {
-        let mut state = self.lock();
-        if let State::Assigned(_) = *state {
-            *state = State::Idle;
-            self.assigned.store(false, Ordering::Relaxed);
-            return Ok(());
-        }
-        drop(state);
-        self.wait()
-    }
-
     fn wait(&self) -> Result<(), Panic> {
         spin_on(&self.done);
         let mut state = self.lock();
@@ -428,17 +409,14 @@ impl Worker {
         loop {
             // A job already waiting measures how late the worker came back, not the hand-off.
             let waiting = self.assigned.load(Ordering::Acquire);
-            let mut spun = spin_on(&self.assigned) && !waiting;
+            let spun = spin_on(&self.assigned) && !waiting;
             let mut state = self.lock();
             let job = loop {
                 if let State::Assigned(job) = *state {
                     break job;
                 }
-                // Taken back by the caller, or never there: what comes next is a wake-up.
-                spun = false;
                 state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
             };
-            *state = State::Running;
             self.assigned.store(false, Ordering::Relaxed);
             drop(state);
             if spun {
@@ -458,44 +436,7 @@ impl Worker {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{for_each_task_with, next_handoff_estimate};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    use std::time::{Duration, Instant};
-
-    /// A task that stalls until every other task of its call has run, as a thread whose core is
-    /// taken by another process does: the other thread must claim them all rather than wait.
-    /// With fixed shares (tasks `t, t + 2, …` per thread) half of them wait behind the stalled
-    /// one. A call that ran inline (another test held the workers) cannot show it, so a few
-    /// tries are allowed.
-    #[test]
-    fn tasks_a_stalled_thread_has_not_claimed_are_run_by_the_others() {
-        let mut unstalled = false;
-        for _ in 0..5 {
-            let (done, first, timed_out) = (
-                AtomicUsize::new(0),
-                AtomicBool::new(true),
-                AtomicBool::new(false),
-            );
-            for_each_task_with(2, 16, |_| {
-                if first.swap(false, Ordering::SeqCst) {
-                    let start = Instant::now();
-                    while done.load(Ordering::SeqCst) < 15 {
-                        if start.elapsed() > Duration::from_secs(2) {
-                            timed_out.store(true, Ordering::SeqCst);
-                            break;
-                        }
-                        std::thread::yield_now();
-                    }
-                }
-                done.fetch_add(1, Ordering::SeqCst);
-            });
-            assert_eq!(done.load(Ordering::SeqCst), 16);
-            if !timed_out.load(Ordering::SeqCst) {
-                unstalled = true;
-                break;
-            }
-        }
-        assert!(unstalled, "the tasks waited behind a stalled one");
-    }
+    use std::sync::atomic::AtomicBool;
 
     /// Makes every later worker start fail as if the system refused it (`EAGAIN`).
     pub(crate) static REFUSE_SPAWN: AtomicBool = AtomicBool::new(false);
@@ -583,6 +524,7 @@ pub(crate) mod tests {
         }
         assert!((200..300).contains(&ns), "{ns}");
     }
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// How many times each of `n` tasks ran on `threads` threads.
     fn counts(threads: usize, n: usize) -> Vec<usize> {
