@@ -246,7 +246,11 @@ impl SequentialBuilder {
 
     /// The network, weights drawn from `seed`.
     pub fn build<T: Float>(self, seed: u64) -> Result<Sequential<T>, BuildError> {
-        self.spec()?.build(seed)
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        // `NetworkSpec::build` checks the shapes itself.
+        self.spec.build(seed)
     }
 
     fn count_of(&self, prefix: &str) -> usize {

@@ -318,7 +318,7 @@ impl Preset {
     /// too small for its layers), with the [`BuildError`]; [`Preset::spec`] reports it instead.
     #[track_caller]
     pub fn build<T: Float>(&self, seed: u64) -> Sequential<T> {
-        match self.spec().and_then(|s| s.build(seed)) {
+        match self.builder().build(seed) {
             Ok(net) => net,
             Err(e) => panic!("preset {self:?}: {e}"),
         }

@@ -7,20 +7,8 @@
 //! - `cargo run --release -- gemm`: a 256×256×256 f32 matrix product through
 //!   `Tensor::matmul`; the median of 20 products after 2 warm-up products.
 //!
-//! The medians on an "AMD EPYC" (2 cores, `lscpu`) on 2026-12-02, best of 6 runs each (other
-//! builds ran on the machine at times), and the factor to `--release`:
-//!
-//! | workload | debug | debug, deps at opt-level 3 | release |
-//! |---|---|---|---|
-//! | GEMM 256³ | 27.6 ms (169×) | 0.441 ms (2.7×) | 0.163 ms |
-//! | LeNet step | 467 ms (133×) | 74.3 ms (21×) | 3.52 ms |
-//!
-//! The middle column is the committed `Cargo.toml`; the first is the same without its
-//! `[profile.dev.package."*"]` table. The override leaves LeNet slow because our generic code
-//! (`Sequential<f32>`, `Tensor<f32>` and the layers' methods) is instantiated in this crate,
-//! at its own opt-level 0: `[profile.dev] opt-level = 3` as well gave 9.2 ms, and turning off
-//! debug assertions and overflow checks too gave release's times (GEMM 0.173 ms, LeNet 4.7 ms,
-//! the same run as release's 4.7 ms).
+//! The committed `Cargo.toml` optimizes dependencies in debug builds; its figures against a
+//! plain debug build and release are in BENCHMARKS.md ("A debug build of a downstream crate").
 
 use std::hint::black_box;
 use std::time::Instant;
