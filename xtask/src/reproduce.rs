@@ -17,7 +17,7 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
     let known = || {
         experiments::all()
             .iter()
-            .map(|e| e.name)
+            .map(|e| e.name.as_str())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -34,7 +34,7 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
     for name in names {
         match experiments::all_with(full)
             .into_iter()
-            .find(|e| e.name == name)
+            .find(|e| e.name == *name)
         {
             Some(e) => out.push(e),
             None => {
@@ -67,9 +67,10 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
             experiment.section,
             if ctx.quick { " [quick]" } else { "" }
         );
-        let staging = out.stage(experiment.name)?;
+        let staging = out.stage(&experiment.name)?;
         if let Some(d) = stop::guard().as_mut() {
-            (d.experiment, d.run, d.finished) = (Some((experiment.name, staging.clone())), None, 0);
+            (d.experiment, d.run, d.finished) =
+                (Some((experiment.name.clone(), staging.clone())), None, 0);
         }
         let started = Instant::now();
         let written = run(ctx, experiment, &staging).and_then(|mut outcome| {
@@ -78,7 +79,7 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
             write::write_outcome(ctx, experiment, &mut outcome, &staging, wall, epochs)?;
             Ok(outcome)
         });
-        let dir = ctx.out_dir.join(experiment.name);
+        let dir = ctx.out_dir.join(&experiment.name);
         let outcome = match written {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -88,13 +89,17 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
         };
         {
             let mut doing = stop::guard();
-            out.publish(&staging, experiment.name)?;
+            out.publish(&staging, &experiment.name)?;
             if let Some(d) = doing.as_mut() {
                 (d.experiment, d.published) = (None, d.published + 1);
             }
         }
         print_outcome(&outcome, &dir, started.elapsed().as_secs_f64(), ctx.quick);
-        done.push((experiment.name, experiment.section, outcome));
+        done.push((
+            experiment.name.as_str(),
+            experiment.section.as_str(),
+            outcome,
+        ));
     }
     if all {
         let _writing = stop::guard();
@@ -151,7 +156,7 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
                 running(&r.label, i, spec.runs.len());
                 outcome.runs.push(train::run_iterations(
                     ctx,
-                    experiment.name,
+                    &experiment.name,
                     spec,
                     r,
                     &data,
@@ -163,14 +168,14 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
                 .checks
                 .iter()
                 .map(|c| CheckResult {
-                    claim: c.claim.to_string(),
-                    verdict: (c.eval)(&outcome.runs),
+                    claim: c.claim.clone(),
+                    verdict: c.verdict(&outcome.runs),
                 })
                 .collect();
             Ok(outcome)
         }
         Kind::Epochs(spec) => {
-            let data = data::load_epoch_data(ctx, spec.datasets)?;
+            let data = data::load_epoch_data(ctx, &spec.datasets)?;
             println!("   data: {}", data.record.describe());
             let mut outcome = Outcome {
                 data: Some(data.record.clone()),
@@ -180,15 +185,15 @@ fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, Xt
                 running(&r.label, i, spec.runs.len());
                 outcome
                     .runs
-                    .push(train::run_epochs(ctx, experiment.name, spec, r, &data, i)?);
+                    .push(train::run_epochs(ctx, &experiment.name, spec, r, &data, i)?);
                 save_progress(&outcome)?;
             }
             outcome.checks = spec
                 .checks
                 .iter()
                 .map(|c| CheckResult {
-                    claim: c.claim.to_string(),
-                    verdict: (c.eval)(&outcome.runs),
+                    claim: c.claim.clone(),
+                    verdict: c.verdict(&outcome.runs),
                 })
                 .collect();
             Ok(outcome)

@@ -8,11 +8,11 @@ use crate::results::RunResult;
 /// One experiment of the notes.
 pub struct Experiment {
     /// The command-line name (`gradient-vanishing`).
-    pub name: &'static str,
+    pub name: String,
     /// The notes' section it reproduces (`2_2 Vanishing gradient`).
-    pub section: &'static str,
+    pub section: String,
     /// One sentence on what it shows.
-    pub summary: &'static str,
+    pub summary: String,
     /// How it runs.
     pub kind: Kind,
 }
@@ -74,8 +74,8 @@ pub struct IterSpec {
 
 /// An epoch-based experiment (Keras style).
 pub struct EpochSpec {
-    /// Dataset preference: CIFAR-10 when present, else Fashion-MNIST.
-    pub datasets: &'static [&'static str],
+    /// Dataset preference: the first one found (CIFAR-10 when present, else Fashion-MNIST).
+    pub datasets: Vec<&'static str>,
     /// Epochs per run.
     pub epochs: usize,
     /// Batch size (shuffled each epoch).
@@ -99,12 +99,33 @@ pub struct RunSpec {
     pub penalty: Option<Penalty>,
 }
 
+/// Evaluates a claim on the runs' results: whether it holds, and the numbers behind it.
+pub type Evaluator = Box<dyn Fn(&[RunResult]) -> Verdict + Send + Sync>;
+
 /// A conclusion of the notes, checked against what was measured.
 pub struct Check {
     /// The claim, as a sentence.
-    pub claim: &'static str,
-    /// Evaluates the claim on the runs' results: whether it holds, and the numbers behind it.
-    pub eval: fn(&[RunResult]) -> Verdict,
+    pub claim: String,
+    /// Evaluates the claim on the runs' results.
+    pub eval: Evaluator,
+}
+
+impl Check {
+    /// A claim and the function that checks it.
+    pub fn new(
+        claim: impl Into<String>,
+        eval: impl Fn(&[RunResult]) -> Verdict + Send + Sync + 'static,
+    ) -> Self {
+        Check {
+            claim: claim.into(),
+            eval: Box::new(eval),
+        }
+    }
+
+    /// The verdict on `results`.
+    pub fn verdict(&self, results: &[RunResult]) -> Verdict {
+        (self.eval)(results)
+    }
 }
 
 /// The outcome of a check.
@@ -135,4 +156,14 @@ pub fn run<'a>(results: &'a [RunResult], label: &str) -> &'a RunResult {
         .iter()
         .find(|r| r.label == label)
         .unwrap_or_else(|| panic!("check refers to unknown run `{label}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Experiments are shared across threads (one per seed): they must stay `Send + Sync`.
+    #[test]
+    fn an_experiment_is_send_and_sync() {
+        fn both<T: Send + Sync>() {}
+        both::<super::Experiment>();
+    }
 }

@@ -14,7 +14,7 @@ pub struct Doing {
     /// Experiments whose results are in place.
     pub published: usize,
     /// The running experiment and its staging folder.
-    pub experiment: Option<(&'static str, PathBuf)>,
+    pub experiment: Option<(String, PathBuf)>,
     /// The running run: label, index, count.
     pub run: Option<(String, usize, usize)>,
     /// Runs of the running experiment saved to its partial curves.
@@ -96,7 +96,10 @@ mod tests {
         let d = Doing {
             out: "results".into(),
             published: 0,
-            experiment: Some(("optimizers", "results/.optimizers.staging-7.tmp".into())),
+            experiment: Some((
+                "optimizers".into(),
+                "results/.optimizers.staging-7.tmp".into(),
+            )),
             run: Some(("AdaGrad".into(), 2, 6)),
             finished: 2,
         };

@@ -13,9 +13,9 @@ use crate::spec::{Experiment, Kind, Verdict};
 /// The experiment.
 pub fn experiment() -> Experiment {
     Experiment {
-        name: "alexnet",
-        section: "AlexNet (torchvision layout)",
-        summary: "prints every stage's output shape for 3×224×224 and the parameter count; trains a few steps",
+        name: "alexnet".into(),
+        section: "AlexNet (torchvision layout)".into(),
+        summary: "prints every stage's output shape for 3×224×224 and the parameter count; trains a few steps".into(),
         kind: Kind::Custom(run),
     }
 }

@@ -22,9 +22,9 @@ fn net(label: &str, bn: bool) -> RunSpec {
 /// The experiment.
 pub fn experiment() -> Experiment {
     Experiment {
-        name: "batch-norm",
-        section: "2_3 Batch normalization",
-        summary: "MLP 784-[40,20]-10 sigmoid/Xavier, SGD lr 0.01, 1000 iterations, with and without BatchNorm",
+        name: "batch-norm".into(),
+        section: "2_3 Batch normalization".into(),
+        summary: "MLP 784-[40,20]-10 sigmoid/Xavier, SGD lr 0.01, 1000 iterations, with and without BatchNorm".into(),
         kind: Kind::Iterations(IterSpec {
             data: mnist_mlp(),
             iterations: 1000,
@@ -34,9 +34,9 @@ pub fn experiment() -> Experiment {
             eval_batch: 1000,
             runs: vec![net("BatchNorm", true), net("no BatchNorm", false)],
             checks: vec![
-                Check {
-                    claim: "BatchNorm speeds learning up: higher test accuracy at every quarter of training",
-                    eval: |r| {
+                Check::new(
+"BatchNorm speeds learning up: higher test accuracy at every quarter of training",
+|r| {
                         let (bn, plain) = (run(r, "BatchNorm"), run(r, "no BatchNorm"));
                         let n = bn.last().step + 1;
                         let marks: Vec<(usize, f64, f64)> = (1..=4)
@@ -49,11 +49,10 @@ pub fn experiment() -> Experiment {
                             .collect::<Vec<_>>()
                             .join("; ");
                         Verdict::new(marks.iter().all(|m| m.1 > m.2), text)
-                    },
-                },
-                Check {
-                    claim: "BatchNorm stabilises learning: its test curve fluctuates less over the second half",
-                    eval: |r| {
+                    }),
+                Check::new(
+"BatchNorm stabilises learning: its test curve fluctuates less over the second half",
+|r| {
                         let (a, b) = (
                             super::jitter(run(r, "BatchNorm")),
                             super::jitter(run(r, "no BatchNorm")),
@@ -64,8 +63,7 @@ pub fn experiment() -> Experiment {
                                 "mean |Δ test acc| between evaluations: {a:.4} with, {b:.4} without"
                             ),
                         )
-                    },
-                },
+                    }),
             ],
         }),
     }

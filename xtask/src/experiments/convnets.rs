@@ -27,9 +27,9 @@ fn adam_run(label: &str, model: Preset) -> RunSpec {
 /// 2_6 SimpleConvNet.
 pub fn simple() -> Experiment {
     Experiment {
-        name: "simple-convnet",
-        section: "2_6 Convolution: SimpleConvNet",
-        summary: "conv 30@5×5 → ReLU → pool → 100 → 10, Adam 0.001, first 5000/1000 images, 1000 iterations",
+        name: "simple-convnet".into(),
+        section: "2_6 Convolution: SimpleConvNet".into(),
+        summary: "conv 30@5×5 → ReLU → pool → 100 → 10, Adam 0.001, first 5000/1000 images, 1000 iterations".into(),
         kind: Kind::Iterations(IterSpec {
             data: images(5000, 1000),
             iterations: 1000,
@@ -38,16 +38,15 @@ pub fn simple() -> Experiment {
             train_metric: TrainMetric::Full,
             eval_batch: 100,
             runs: vec![adam_run("SimpleConvNet", Preset::SimpleConvNet)],
-            checks: vec![Check {
-                claim: "the convnet learns MNIST well from 5000 images (test accuracy above 0.95)",
-                eval: |r| {
+            checks: vec![Check::new(
+"the convnet learns MNIST well from 5000 images (test accuracy above 0.95)",
+|r| {
                     let t = run(r, "SimpleConvNet").tail_test(5);
                     Verdict::new(
                         t > 0.95,
                         format!("mean of the last 5 test accuracies {t:.4}"),
                     )
-                },
-            }],
+                })],
         }),
     }
 }
@@ -55,9 +54,9 @@ pub fn simple() -> Experiment {
 /// 2_7 DoubleConvNet.
 pub fn double() -> Experiment {
     Experiment {
-        name: "double-convnet",
-        section: "2_7 Convolution: DoubleConvNet",
-        summary: "conv 10@7×7 → pool → conv 20@3×3 → pool → 100 → 10, Adam 0.001, 100 iterations as the notes",
+        name: "double-convnet".into(),
+        section: "2_7 Convolution: DoubleConvNet".into(),
+        summary: "conv 10@7×7 → pool → conv 20@3×3 → pool → 100 → 10, Adam 0.001, 100 iterations as the notes".into(),
         kind: Kind::Iterations(IterSpec {
             data: images(5000, 1000),
             iterations: 100,
@@ -66,13 +65,12 @@ pub fn double() -> Experiment {
             train_metric: TrainMetric::Full,
             eval_batch: 100,
             runs: vec![adam_run("DoubleConvNet", Preset::DoubleConvNet)],
-            checks: vec![Check {
-                claim: "even 100 iterations take the two-conv net well above chance (test accuracy above 0.7)",
-                eval: |r| {
+            checks: vec![Check::new(
+"even 100 iterations take the two-conv net well above chance (test accuracy above 0.7)",
+|r| {
                     let t = run(r, "DoubleConvNet").final_test();
                     Verdict::new(t > 0.7, format!("final test accuracy {t:.4}"))
-                },
-            }],
+                })],
         }),
     }
 }
@@ -93,9 +91,9 @@ pub fn deep(full: bool) -> Experiment {
         (images(500, 100), 1000)
     };
     Experiment {
-        name: "deep-conv-net",
-        section: "2_8 DeepConvNet",
-        summary: "six 3×3 convs, three pools, 1024→50→10 with Dropout 0.5, Adam 0.001, first 500/100 images, 1000 iterations",
+        name: "deep-conv-net".into(),
+        section: "2_8 DeepConvNet".into(),
+        summary: "six 3×3 convs, three pools, 1024→50→10 with Dropout 0.5, Adam 0.001, first 500/100 images, 1000 iterations".into(),
         kind: Kind::Iterations(IterSpec {
             data,
             iterations,
@@ -105,35 +103,32 @@ pub fn deep(full: bool) -> Experiment {
             eval_batch: 100,
             runs: vec![adam_run("DeepConvNet", Preset::deep_conv_net())],
             checks: if full {
-                vec![Check {
-                    claim: "on all 60,000 training images DeepConvNet exceeds 99.3% test accuracy (the class's docstring claims over 99%)",
-                    eval: |r| {
+                vec![Check::new(
+"on all 60,000 training images DeepConvNet exceeds 99.3% test accuracy (the class's docstring claims over 99%)",
+|r| {
                         let t = run(r, "DeepConvNet").final_test();
                         Verdict::new(t >= 0.993, format!("final test accuracy {t:.4}"))
-                    },
-                }]
+                    })]
             } else {
                 vec![
-                    Check {
-                        claim: "learning progresses smoothly and very fast (train accuracy above 0.9 by iteration 300)",
-                        eval: |r| {
+                    Check::new(
+"learning progresses smoothly and very fast (train accuracy above 0.9 by iteration 300)",
+|r| {
                             let t = super::train_at(run(r, "DeepConvNet"), 300);
                             Verdict::new(
                                 t > 0.9,
                                 format!("train accuracy at iteration 300: {t:.4}"),
                             )
-                        },
-                    },
-                    Check {
-                        claim: "with 500 training images, the test accuracy stays below the docstring's 99%",
-                        eval: |r| {
+                        }),
+                    Check::new(
+"with 500 training images, the test accuracy stays below the docstring's 99%",
+|r| {
                             let t = run(r, "DeepConvNet").tail_test(5);
                             Verdict::new(
                                 t < 0.99,
                                 format!("mean of the last 5 test accuracies {t:.4}; see `--full`"),
                             )
-                        },
-                    },
+                        }),
                 ]
             },
         }),

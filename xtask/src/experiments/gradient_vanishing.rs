@@ -40,9 +40,9 @@ pub fn experiment() -> Experiment {
         mlp("sigmoid + Xavier [20,10]", &[20, 10], Sigmoid, Xavier),
     ];
     Experiment {
-        name: "gradient-vanishing",
-        section: "2_2 Vanishing gradient",
-        summary: "MLP 784-[40,20]-10, SGD lr 0.1, 2000 iterations: which activation and weight init learn",
+        name: "gradient-vanishing".into(),
+        section: "2_2 Vanishing gradient".into(),
+        summary: "MLP 784-[40,20]-10, SGD lr 0.1, 2000 iterations: which activation and weight init learn".into(),
         kind: Kind::Iterations(IterSpec {
             data: mnist_mlp(),
             iterations: 2000,
@@ -52,16 +52,15 @@ pub fn experiment() -> Experiment {
             eval_batch: 1000,
             runs,
             checks: vec![
-                Check {
-                    claim: "sigmoid with 0.01 gauss never learns: its test accuracy stays below 0.2",
-                    eval: |r| {
+                Check::new(
+"sigmoid with 0.01 gauss never learns: its test accuracy stays below 0.2",
+|r| {
                         let best = run(r, WIDE[0]).best_test();
                         Verdict::new(best < 0.2, format!("best test accuracy {best:.4}"))
-                    },
-                },
-                Check {
-                    claim: "ReLU+He reaches the highest test accuracy of the [40,20] runs",
-                    eval: |r| {
+                    }),
+                Check::new(
+"ReLU+He reaches the highest test accuracy of the [40,20] runs",
+|r| {
                         let scores: Vec<(&str, f64)> =
                             WIDE.iter().map(|l| (*l, run(r, l).tail_test(5))).collect();
                         let best = scores
@@ -77,11 +76,10 @@ pub fn experiment() -> Experiment {
                             best.0 == WIDE[3],
                             format!("mean of the last 5 test accuracies: {text}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "activation and initialisation matter a great deal (best and worst [40,20] runs differ by over 0.5)",
-                    eval: |r| {
+                    }),
+                Check::new(
+"activation and initialisation matter a great deal (best and worst [40,20] runs differ by over 0.5)",
+|r| {
                         let s: Vec<f64> = WIDE.iter().map(|l| run(r, l).tail_test(5)).collect();
                         let (lo, hi) = (
                             s.iter().cloned().fold(1.0, f64::min),
@@ -91,11 +89,10 @@ pub fn experiment() -> Experiment {
                             hi - lo > 0.5,
                             format!("worst {lo:.4}, best {hi:.4}, spread {:.4}", hi - lo),
                         )
-                    },
-                },
-                Check {
-                    claim: "smaller hidden layers learn less: sigmoid+Xavier [20,10] ends below [40,20]",
-                    eval: |r| {
+                    }),
+                Check::new(
+"smaller hidden layers learn less: sigmoid+Xavier [20,10] ends below [40,20]",
+|r| {
                         let (small, wide) = (
                             run(r, "sigmoid + Xavier [20,10]").tail_test(5),
                             run(r, WIDE[2]).tail_test(5),
@@ -104,8 +101,7 @@ pub fn experiment() -> Experiment {
                             small < wide,
                             format!("[20,10] {small:.4} vs [40,20] {wide:.4}"),
                         )
-                    },
-                },
+                    }),
             ],
         }),
     }

@@ -32,7 +32,7 @@ fn cnn(
 
 fn spec(runs: Vec<RunSpec>, checks: Vec<Check>) -> EpochSpec {
     EpochSpec {
-        datasets: DATASETS,
+        datasets: DATASETS.to_vec(),
         epochs: 10,
         batch_size: 256,
         runs,
@@ -48,9 +48,9 @@ fn rise(r: &RunResult) -> f64 {
 /// 2_9 activity penalties.
 pub fn regularization() -> Experiment {
     Experiment {
-        name: "regularization",
-        section: "2_9 Regularization (Keras)",
-        summary: "Keras CNN with an activity penalty of 0.01 on Dense-512: none, L1, L2, Keras's L1L2(0.01), a real Elastic Net",
+        name: "regularization".into(),
+        section: "2_9 Regularization (Keras)".into(),
+        summary: "Keras CNN with an activity penalty of 0.01 on Dense-512: none, L1, L2, Keras's L1L2(0.01), a real Elastic Net".into(),
         kind: Kind::Epochs(spec(
             vec![
                 cnn("no penalty", None, None, None),
@@ -64,9 +64,9 @@ pub fn regularization() -> Experiment {
                 ),
                 cnn("Elastic Net 0.01 + 0.01", Some((0.01, 0.01)), None, None),
             ],
-            vec![Check {
-                claim: "L2 and Elastic Net give the best (lowest) final val_loss of the penalised runs",
-                eval: |r| {
+            vec![Check::new(
+"L2 and Elastic Net give the best (lowest) final val_loss of the penalised runs",
+|r| {
                     let names = [
                         "L1 0.01",
                         "L2 0.01",
@@ -88,8 +88,7 @@ pub fn regularization() -> Experiment {
                         top.contains(&"L2 0.01") && top.contains(&"Elastic Net 0.01 + 0.01"),
                         text,
                     )
-                },
-            }],
+                })],
         )),
     }
 }
@@ -97,21 +96,21 @@ pub fn regularization() -> Experiment {
 /// 2_10 dropout.
 pub fn dropout() -> Experiment {
     Experiment {
-        name: "dropout",
-        section: "2_10 Dropout (Keras)",
-        summary: "Keras CNN with and without inverted Dropout(0.3) after Dense-512",
+        name: "dropout".into(),
+        section: "2_10 Dropout (Keras)".into(),
+        summary: "Keras CNN with and without inverted Dropout(0.3) after Dense-512".into(),
         kind: Kind::Epochs(spec(
             vec![
                 cnn("no dropout", None, None, None),
                 cnn("Dropout 0.3", None, Some(0.3), None),
             ],
-            vec![Check {
-                claim: "dropout suppresses the rise of val_loss (smaller rise from its minimum to the end)",
-                eval: |r| {
+            vec![Check::new(
+                "dropout suppresses the rise of val_loss (smaller rise from its minimum to the end)",
+                |r| {
                     let (d, n) = (rise(run(r, "Dropout 0.3")), rise(run(r, "no dropout")));
                     Verdict::new(d < n, format!("rise: with dropout {d:.4}, without {n:.4}"))
                 },
-            }],
+            )],
         )),
     }
 }
@@ -119,9 +118,9 @@ pub fn dropout() -> Experiment {
 /// 2_11 normalization.
 pub fn normalization() -> Experiment {
     Experiment {
-        name: "normalization",
-        section: "2_11 Normalization (Keras)",
-        summary: "Keras CNN with BatchNorm, LayerNorm (channels, and C·H·W) or InstanceNorm after the first conv",
+        name: "normalization".into(),
+        section: "2_11 Normalization (Keras)".into(),
+        summary: "Keras CNN with BatchNorm, LayerNorm (channels, and C·H·W) or InstanceNorm after the first conv".into(),
         kind: Kind::Epochs(spec(
             vec![
                 cnn("no normalization", None, None, None),
@@ -140,9 +139,9 @@ pub fn normalization() -> Experiment {
                 ),
                 cnn("InstanceNorm", None, None, Some(NormKind::InstanceNorm)),
             ],
-            vec![Check {
-                claim: "BatchNorm and InstanceNorm suppress the rise of val_loss",
-                eval: |r| {
+            vec![Check::new(
+"BatchNorm and InstanceNorm suppress the rise of val_loss",
+|r| {
                     let (b, i, n) = (
                         rise(run(r, "BatchNorm")),
                         rise(run(r, "InstanceNorm")),
@@ -152,8 +151,7 @@ pub fn normalization() -> Experiment {
                         b < n && i < n,
                         format!("rise: BatchNorm {b:.4}, InstanceNorm {i:.4}, none {n:.4}"),
                     )
-                },
-            }],
+                })],
         )),
     }
 }

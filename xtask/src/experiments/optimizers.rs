@@ -22,9 +22,9 @@ fn net(label: &str, optimizer: OptimizerKind, bn: bool) -> RunSpec {
 /// The experiment.
 pub fn experiment() -> Experiment {
     Experiment {
-        name: "optimizers",
-        section: "2_4 Optimizers",
-        summary: "MLP 784-[40,20]-10 sigmoid, 0.01·randn, 1000 iterations: SGD, Momentum, AdaGrad, RMSProp, Adam",
+        name: "optimizers".into(),
+        section: "2_4 Optimizers".into(),
+        summary: "MLP 784-[40,20]-10 sigmoid, 0.01·randn, 1000 iterations: SGD, Momentum, AdaGrad, RMSProp, Adam".into(),
         kind: Kind::Iterations(IterSpec {
             data: mnist_mlp(),
             iterations: 1000,
@@ -55,9 +55,9 @@ pub fn experiment() -> Experiment {
                 net("Adam + BatchNorm", OptimizerKind::adam(0.01), true),
             ],
             checks: vec![
-                Check {
-                    claim: "RMSProp and Adam end above SGD",
-                    eval: |r| {
+                Check::new(
+"RMSProp and Adam end above SGD",
+|r| {
                         let (rms, adam, sgd) = (
                             run(r, "RMSProp").tail_test(5),
                             run(r, "Adam").tail_test(5),
@@ -67,11 +67,10 @@ pub fn experiment() -> Experiment {
                             rms > sgd && adam > sgd,
                             format!("RMSProp {rms:.4}, Adam {adam:.4}, SGD {sgd:.4}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "RMSProp and Adam learn most efficiently: the two highest final test accuracies",
-                    eval: |r| {
+                    }),
+                Check::new(
+"RMSProp and Adam learn most efficiently: the two highest final test accuracies",
+|r| {
                         let names = ["SGD", "Momentum", "AdaGrad", "RMSProp", "Adam"];
                         let mut s: Vec<(&str, f64)> =
                             names.iter().map(|n| (*n, run(r, n).tail_test(5))).collect();
@@ -83,11 +82,10 @@ pub fn experiment() -> Experiment {
                             .collect::<Vec<_>>()
                             .join(", ");
                         Verdict::new(top.contains(&"RMSProp") && top.contains(&"Adam"), text)
-                    },
-                },
-                Check {
-                    claim: "with BatchNorm, Adam learns faster early on (test accuracy at iteration 100)",
-                    eval: |r| {
+                    }),
+                Check::new(
+"with BatchNorm, Adam learns faster early on (test accuracy at iteration 100)",
+|r| {
                         let (bn, plain) = (
                             acc_at(run(r, "Adam + BatchNorm"), 100),
                             acc_at(run(r, "Adam"), 100),
@@ -96,8 +94,7 @@ pub fn experiment() -> Experiment {
                             bn > plain,
                             format!("Adam + BatchNorm {bn:.4} vs Adam {plain:.4}"),
                         )
-                    },
-                },
+                    }),
             ],
         }),
     }

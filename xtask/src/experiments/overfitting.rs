@@ -37,9 +37,9 @@ pub fn experiment() -> Experiment {
         penalty: None,
     };
     Experiment {
-        name: "overfitting",
-        section: "2_5 Overfitting and regularization",
-        summary: "first 300 images, MLP 784-[100×6]-10 ReLU/He, 1000 iterations: no penalty, L2, L1, Dropout",
+        name: "overfitting".into(),
+        section: "2_5 Overfitting and regularization".into(),
+        summary: "first 300 images, MLP 784-[100×6]-10 ReLU/He, 1000 iterations: no penalty, L2, L1, Dropout".into(),
         kind: Kind::Iterations(IterSpec {
             data: DataSpec {
                 dataset: "mnist",
@@ -61,20 +61,19 @@ pub fn experiment() -> Experiment {
                 dropout,
             ],
             checks: vec![
-                Check {
-                    claim: "with 300 samples and no penalty, train accuracy reaches 1.0 and test stays far below it",
-                    eval: |r| {
+                Check::new(
+"with 300 samples and no penalty, train accuracy reaches 1.0 and test stays far below it",
+|r| {
                         let n = run(r, "no penalty");
                         let (train, test) = (n.final_train(), n.final_test());
                         Verdict::new(
                             train >= 0.999 && train - test > 0.15,
                             format!("train {train:.4}, test {test:.4}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "L1 and L2 suppress overfitting: the penalties narrow the train–test gap",
-                    eval: |r| {
+                    }),
+                Check::new(
+"L1 and L2 suppress overfitting: the penalties narrow the train–test gap",
+|r| {
                         let base = gap(run(r, "no penalty"));
                         let gaps: Vec<(&str, f64)> = PENALIZED[..2]
                             .iter()
@@ -89,11 +88,10 @@ pub fn experiment() -> Experiment {
                             gaps.iter().all(|g| g.1 < base),
                             format!("gap without penalty {base:.4}; {text}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "test accuracy barely improves with a penalty (by less than 0.03)",
-                    eval: |r| {
+                    }),
+                Check::new(
+"test accuracy barely improves with a penalty (by less than 0.03)",
+|r| {
                         let base = run(r, "no penalty").tail_test(5);
                         let best = PENALIZED[..2]
                             .iter()
@@ -103,21 +101,19 @@ pub fn experiment() -> Experiment {
                             best - base < 0.03,
                             format!("no penalty {base:.4}, best penalised {best:.4}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "L1 is less stable than L2 (its test curve fluctuates more)",
-                    eval: |r| {
+                    }),
+                Check::new(
+"L1 is less stable than L2 (its test curve fluctuates more)",
+|r| {
                         let (l1, l2) = (jitter(run(r, PENALIZED[1])), jitter(run(r, PENALIZED[0])));
                         Verdict::new(
                             l1 > l2,
                             format!("mean |Δ test acc|: L1 {l1:.4}, L2 {l2:.4}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "changing the strengths made both worse (L2 λ 0.125 and L1 λ 0.001 end below λ 0.1 and 0.005)",
-                    eval: |r| {
+                    }),
+                Check::new(
+"changing the strengths made both worse (L2 λ 0.125 and L1 λ 0.001 end below λ 0.1 and 0.005)",
+|r| {
                         let t = |l: &str| run(r, l).tail_test(5);
                         let (l2, l2s, l1, l1w) = (
                             t(PENALIZED[0]),
@@ -129,11 +125,10 @@ pub fn experiment() -> Experiment {
                             l2s < l2 && l1w < l1,
                             format!("L2 {l2:.4} → {l2s:.4}; L1 {l1:.4} → {l1w:.4}"),
                         )
-                    },
-                },
-                Check {
-                    claim: "Dropout behaves like L2 (narrows the gap), learning slightly slower",
-                    eval: |r| {
+                    }),
+                Check::new(
+"Dropout behaves like L2 (narrows the gap), learning slightly slower",
+|r| {
                         let (d, l2, base) = (
                             run(r, "Dropout 0.15 (+ L2 λ=0.005)"),
                             run(r, PENALIZED[0]),
@@ -149,8 +144,7 @@ pub fn experiment() -> Experiment {
                                 gap(base)
                             ),
                         )
-                    },
-                },
+                    }),
             ],
         }),
     }

@@ -12,9 +12,9 @@ use crate::spec::{Experiment, Kind, Verdict};
 /// The experiment.
 pub fn experiment() -> Experiment {
     Experiment {
-        name: "quiz",
-        section: "The notes' quizzes",
-        summary: "chain rule, sigmoid′, symmetric initial weights, convolution output size",
+        name: "quiz".into(),
+        section: "The notes' quizzes".into(),
+        summary: "chain rule, sigmoid′, symmetric initial weights, convolution output size".into(),
         kind: Kind::Custom(run),
     }
 }
