@@ -19,6 +19,13 @@ pub enum Request {
         /// The options every experiment sees.
         context: Context,
     },
+    /// `cargo xtask merge OUT DIR…`: shard folders put together into one result.
+    Merge {
+        /// The results folder to write.
+        out: PathBuf,
+        /// The shard folders, one per slice.
+        dirs: Vec<PathBuf>,
+    },
     /// `cargo xtask bench [steps] [--threads N] [--reps N]`.
     Bench(crate::bench::BenchRequest),
     /// `cargo xtask fetch <datasets> [--data-dir DIR] [--mirror URL]`.
@@ -45,6 +52,7 @@ pub fn command() -> Command {
             ),
         )
         .subcommand(reproduce())
+        .subcommand(merge())
         .subcommand(fetch())
         .subcommand(bench())
 }
@@ -83,6 +91,29 @@ fn bench() -> Command {
                 .num_args(0..=1)
                 .default_missing_value("1")
                 .help("Time the steps while N processes (1 if N is left out) spin on a core each."),
+        )
+}
+
+fn merge() -> Command {
+    Command::new("merge")
+        .about(
+            "Puts the folders of `reproduce --shard I/N` (all N of them) together into the \
+             result one process would have written.",
+        )
+        .arg(
+            Arg::new("out")
+                .value_name("OUT")
+                .required(true)
+                .value_parser(value_parser!(PathBuf))
+                .help("The results folder to write (like reproduce's --out)."),
+        )
+        .arg(
+            Arg::new("dirs")
+                .value_name("DIR")
+                .required(true)
+                .num_args(1..)
+                .value_parser(value_parser!(PathBuf))
+                .help("The shard folders, one per slice, in any order."),
         )
 }
 
@@ -136,6 +167,39 @@ fn reproduce() -> Command {
                 .value_parser(seed)
                 .default_value("2024")
                 .help("Seed of every random draw: 0 to 18446744073709551615."),
+        )
+        .arg(
+            Arg::new("seeds")
+                .long("seeds")
+                .value_name("SEEDS")
+                .conflicts_with("seed")
+                .help(
+                    "Run every experiment once per seed: `10` (seeds 0 to 9), a list `3,7,11` or \
+                     a range `5-9`; statistics and verdicts over the seeds.",
+                ),
+        )
+        .arg(
+            Arg::new("jobs")
+                .long("jobs")
+                .value_name("J")
+                .value_parser(value_parser!(usize))
+                .help("Share the work between J worker processes (the threads divided among them); results do not depend on J."),
+        )
+        .arg(
+            Arg::new("shard")
+                .long("shard")
+                .value_name("I/N")
+                .help(
+                    "Do only the I-th of N slices of the (experiment, seed, run) work, into \
+                     --out; `cargo xtask merge` puts the N folders together.",
+                ),
+        )
+        .arg(
+            Arg::new("report-items")
+                .long("report-items")
+                .action(ArgAction::SetTrue)
+                .hide(true)
+                .help("Print `@done` after each item (for --jobs' workers)."),
         )
         .arg(
             Arg::new("out")
@@ -208,6 +272,13 @@ pub fn parse() -> Result<Request, XtaskError> {
             context: context(m)?,
         }),
         Some(("bench", m)) => bench_request(m).map(Request::Bench),
+        Some(("merge", m)) => Ok(Request::Merge {
+            out: rooted(m.get_one::<PathBuf>("out").cloned().unwrap_or_default()),
+            dirs: m
+                .get_many::<PathBuf>("dirs")
+                .map(|v| v.cloned().collect())
+                .unwrap_or_default(),
+        }),
         Some(("fetch", m)) => {
             let names: Vec<String> = m
                 .get_many::<String>("names")
@@ -301,19 +372,47 @@ fn context(m: &ArgMatches) -> Result<Context, XtaskError> {
             format!("`{d}` is not one of mnist, fashion-mnist, cifar10"),
         ));
     }
-    let out = m
-        .get_one::<PathBuf>("out")
-        .cloned()
-        .unwrap_or_else(|| PathBuf::from("results"));
-    // The project root, so `results/` lands there when run through `cargo xtask`.
-    let out_dir = if out.is_relative() && std::env::var_os("CARGO").is_some() {
-        crate::project_root().join(&out)
-    } else {
-        out
+    let out_dir = rooted(
+        m.get_one::<PathBuf>("out")
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("results")),
+    );
+    let seed = m.get_one::<u64>("seed").copied().unwrap_or(2024);
+    let given_seeds = m.get_one::<String>("seeds");
+    let seeds = match given_seeds {
+        Some(v) => crate::seeds::parse(v).map_err(|reason| invalid("--seeds", reason))?,
+        None => vec![seed],
     };
+    let jobs = m.get_one::<usize>("jobs").copied().unwrap_or(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if jobs == 0 || jobs > cores * THREADS_PER_CORE {
+        return Err(invalid(
+            "--jobs",
+            format!(
+                "expected 1 to {} ({THREADS_PER_CORE} per core, {cores} core(s) available), got {jobs}",
+                cores * THREADS_PER_CORE
+            ),
+        ));
+    }
+    let shard = m
+        .get_one::<String>("shard")
+        .map(|v| crate::shard::Shard::parse(v).map_err(|reason| invalid("--shard", reason)))
+        .transpose()?;
+    if shard.is_some() && jobs > 1 {
+        return Err(invalid(
+            "--jobs",
+            "a --shard runs in one process; give --jobs to the whole run, not to a shard".into(),
+        ));
+    }
+    let report_items = m.get_flag("report-items");
     Ok(Context {
         quick: m.get_flag("quick"),
-        seed: m.get_one::<u64>("seed").copied().unwrap_or(2024),
+        seed: seeds[0],
+        seeds,
+        multi_seed: given_seeds.is_some(),
+        jobs,
+        shard,
+        report_items,
         out_dir,
         threads,
         data_dir: m.get_one::<PathBuf>("data-dir").cloned(),
@@ -323,8 +422,18 @@ fn context(m: &ArgMatches) -> Result<Context, XtaskError> {
         full: m.get_flag("full"),
         iterations,
         learning_rate,
-        interactive: std::io::stderr().is_terminal(),
+        interactive: std::io::stderr().is_terminal() && !report_items,
     })
+}
+
+/// A relative output folder under the project root when run through `cargo xtask`, so
+/// `results/` lands there.
+fn rooted(out: PathBuf) -> PathBuf {
+    if out.is_relative() && std::env::var_os("CARGO").is_some() {
+        crate::project_root().join(&out)
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

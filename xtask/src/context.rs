@@ -3,12 +3,17 @@
 use std::path::PathBuf;
 
 /// Options every experiment sees.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Context {
     /// Small scale, for CI: fewer iterations and samples.
     pub quick: bool,
-    /// The seed of every random draw.
+    /// The seed of every random draw (with `--seeds`, the seed of the run at hand).
     pub seed: u64,
+    /// The seeds each experiment runs with: `--seeds`, else `[seed]`.
+    pub seeds: Vec<u64>,
+    /// Whether `--seeds` was given: curves gain a seed column, summaries statistics over seeds,
+    /// verdicts a count of seeds, figures bands.
+    pub multi_seed: bool,
     /// Where results go (`results/`).
     #[serde(serialize_with = "crate::place::serialize")]
     pub out_dir: PathBuf,
@@ -31,6 +36,15 @@ pub struct Context {
     pub learning_rate: Option<f64>,
     /// Draw progress bars (a terminal) or print plain lines.
     pub interactive: bool,
+    /// Worker processes that share the work (`--jobs`); not part of a result's settings.
+    #[serde(skip)]
+    pub jobs: usize,
+    /// Do only this slice of the work (`--shard I/N`).
+    #[serde(skip)]
+    pub shard: Option<crate::shard::Shard>,
+    /// Print a line `@done <experiment> <seed> <run>` after each finished item (for `--jobs`).
+    #[serde(skip)]
+    pub report_items: bool,
 }
 
 impl Context {
@@ -73,6 +87,9 @@ impl Context {
         if self.full {
             flags.push_str(" --full");
         }
+        if self.multi_seed {
+            flags.push_str(&format!(" --seeds {}", self.seeds_flag()));
+        }
         if let Some(n) = self.iterations {
             flags.push_str(&format!(" --iterations {n}"));
         }
@@ -83,6 +100,25 @@ impl Context {
             flags.push_str(" --as-notebook");
         }
         flags
+    }
+
+    /// The seeds as `--seeds` would take them: `10` for 0 to 9, else a list.
+    pub fn seeds_flag(&self) -> String {
+        let counted = self.seeds.iter().enumerate().all(|(i, &s)| s == i as u64);
+        if counted {
+            self.seeds.len().to_string()
+        } else {
+            let list: Vec<String> = self.seeds.iter().map(u64::to_string).collect();
+            list.join(",")
+        }
+    }
+
+    /// The same options with `seed` as the seed of every random draw.
+    pub fn with_seed(&self, seed: u64) -> Context {
+        Context {
+            seed,
+            ..self.clone()
+        }
     }
 
     /// Scales a sample count down in quick mode.

@@ -46,7 +46,7 @@ fn load_cached(ctx: &Context, name: DatasetName, flatten: bool) -> Result<Splits
 /// What an experiment's data was, as `summary.json` records it: the data set, where it was
 /// read from (never an absolute path of this machine), how many images were used, and the
 /// SHA-256 of each file read.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DataRecord {
     /// The data set (`mnist`).
     pub dataset: String,

@@ -1,17 +1,20 @@
 //! `cargo xtask`: reproduces the experiments of the course's Day-2 deep-learning notes.
 //!
 //! `cargo xtask list` shows them; `cargo xtask reproduce gradient-vanishing` runs one and writes
-//! its curves, figures and verdicts under `results/`; `cargo xtask fetch fashion-mnist`
-//! downloads a dataset that is not in the repository.
+//! its curves, figures and verdicts under `results/` (`--seeds 10` over ten seeds, `--jobs 2` in
+//! two processes, `--shard I/N` one slice of the work for `cargo xtask merge`);
+//! `cargo xtask fetch fashion-mnist` downloads a dataset that is not in the repository.
 
 mod bench;
 mod cli;
 mod context;
 mod data;
 mod error;
+mod execute;
 mod experiments;
 mod fetch;
 mod folder;
+mod jobs;
 mod output;
 mod place;
 mod plot;
@@ -20,6 +23,8 @@ mod progress;
 mod report;
 mod reproduce;
 mod results;
+mod seeds;
+mod shard;
 mod spec;
 mod stop;
 mod train;
@@ -69,6 +74,7 @@ fn try_main() -> Result<(), XtaskError> {
             Ok(())
         }
         Request::Reproduce { names, context } => reproduce::reproduce(&names, &context),
+        Request::Merge { out, dirs } => shard::merge(&out, &dirs, std::io::stderr().is_terminal()),
         Request::Bench(request) => bench::bench(&request),
         Request::Fetch {
             names,

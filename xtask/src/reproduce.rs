@@ -1,15 +1,15 @@
-//! `cargo xtask reproduce`: runs experiments, writes their results, prints tables and verdicts.
+//! `cargo xtask reproduce`: runs experiments (over one seed or many, all of the work or one
+//! shard of it), writes their results, prints tables and verdicts.
 
-use std::path::Path;
-use std::time::Instant;
+use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::error::XtaskError;
-use crate::folder::{OutFolder, PARTIAL_CURVES};
-use crate::output::write_atomic;
-use crate::results::{CheckResult, Outcome};
+use crate::execute::{self, Item};
+use crate::folder::OutFolder;
+use crate::results::Results;
 use crate::spec::{Experiment, Kind};
-use crate::{data, experiments, report, stop, train, write};
+use crate::{experiments, report, shard, stop, write};
 
 /// Resolves names (or `all`) to experiments, in the order given; `full` selects DeepConvNet's
 /// full-data schedule.
@@ -48,63 +48,112 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
     Ok(out)
 }
 
-/// Runs the named experiments. Each writes into a staging folder that replaces its results
-/// folder whole when it ends ([`crate::folder`]).
+/// Runs the named experiments: the whole work, a `--shard` of it, or `--jobs` shards merged.
+/// Each experiment writes into a staging folder that replaces its results folder whole when it
+/// ends ([`crate::folder`]).
 pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     let selected = select(names, ctx.full)?;
     // The revision the results will name: the one this run started from.
     crate::write::git_revision();
+    if ctx.jobs > 1 && ctx.shard.is_none() {
+        return crate::jobs::run(names, ctx, &selected);
+    }
     let out = OutFolder::open(&ctx.out_dir)?;
     stop::listen(out.path());
     warn_lossy_paths(ctx);
     dl_tensor::set_num_threads(ctx.threads);
-    let all = names.iter().any(|n| n == "all");
-    let mut done = Vec::new();
-    for experiment in &selected {
+    let plan = shard::plan(&selected, &ctx.seeds, ctx.shard);
+    let mut finished = Vec::new();
+    for (experiment, todo) in selected.iter().zip(&plan) {
+        let slice = match ctx.shard {
+            Some(s) => format!(" [shard {}/{}: {} item(s)]", s.index, s.of, todo.len()),
+            None => String::new(),
+        };
         println!(
-            "== {} ({}){}",
+            "== {} ({}){}{slice}",
             experiment.name,
             experiment.section,
-            if ctx.quick { " [quick]" } else { "" }
+            if ctx.quick { " [quick]" } else { "" },
         );
         let staging = out.stage(&experiment.name)?;
         if let Some(d) = stop::guard().as_mut() {
             (d.experiment, d.run, d.finished) =
                 (Some((experiment.name.clone(), staging.clone())), None, 0);
         }
-        let started = Instant::now();
-        let written = run(ctx, experiment, &staging).and_then(|mut outcome| {
-            let epochs = matches!(experiment.kind, Kind::Epochs(_));
-            let wall = started.elapsed();
-            write::write_outcome(ctx, experiment, &mut outcome, &staging, wall, epochs)?;
-            Ok(outcome)
-        });
         let dir = ctx.out_dir.join(&experiment.name);
-        let outcome = match written {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                crate::folder::discard_if_empty(&staging);
-                return Err(e.published_as(&staging, &dir));
+        let report_item = |item: &Item, label: &str| {
+            if ctx.report_items {
+                let seed = match *item {
+                    Item::Run { seed, .. } => seed.to_string(),
+                    Item::Whole => "-".into(),
+                };
+                println!("@done {}\t{seed}\t{label}", experiment.name);
             }
         };
-        {
-            let mut doing = stop::guard();
-            out.publish(&staging, &experiment.name)?;
-            if let Some(d) = doing.as_mut() {
-                (d.experiment, d.published) = (None, d.published + 1);
-            }
+        let done = execute::execute(ctx, experiment, todo, &staging, report_item)
+            .and_then(|done| {
+                if ctx.shard.is_some() {
+                    shard::write_part(experiment, &done, &staging)?;
+                }
+                Ok(done)
+            })
+            .map_err(|e| {
+                crate::folder::discard_if_empty(&staging);
+                e.published_as(&staging, &dir)
+            })?;
+        if ctx.shard.is_some() {
+            publish_folder(&out, &staging, &experiment.name)?;
+            println!("   {} item(s) in {}", todo.len(), dir.display());
+            continue;
         }
-        print_outcome(&outcome, &dir, started.elapsed().as_secs_f64(), ctx.quick);
-        done.push((
-            experiment.name.as_str(),
-            experiment.section.as_str(),
-            outcome,
+        let seconds = done.seconds;
+        let results = execute::assemble(experiment, &ctx.seeds, ctx.multi_seed, vec![done])?;
+        finished.push((
+            experiment,
+            publish(ctx, &out, experiment, results, seconds, staging)?,
         ));
     }
-    if all {
+    if let Some(s) = ctx.shard {
         let _writing = stop::guard();
-        report::write_report(ctx, &done)?;
+        shard::write_manifest(ctx, s, names, &selected)?;
+        println!("shard {}/{}: {}", s.index, s.of, ctx.out_dir.display());
+    } else if names.iter().any(|n| n == "all") {
+        let _writing = stop::guard();
+        report::write_report(ctx, &finished)?;
         println!("report: {}", ctx.out_dir.join("REPORT.md").display());
+    }
+    Ok(())
+}
+
+/// Writes an experiment's results into `staging` (a folder of `out`), puts it in place as the
+/// experiment's folder and prints its table and verdicts.
+pub fn publish(
+    ctx: &Context,
+    out: &OutFolder,
+    experiment: &Experiment,
+    mut results: Results,
+    seconds: f64,
+    staging: PathBuf,
+) -> Result<Results, XtaskError> {
+    let dir = ctx.out_dir.join(&experiment.name);
+    let epochs = matches!(experiment.kind, Kind::Epochs(_));
+    write::write_outcome(ctx, experiment, &mut results, &staging, seconds, epochs).map_err(
+        |e| {
+            crate::folder::discard_if_empty(&staging);
+            e.published_as(&staging, &dir)
+        },
+    )?;
+    publish_folder(out, &staging, &experiment.name)?;
+    print_outcome(&results, &dir, seconds, ctx.quick);
+    Ok(results)
+}
+
+/// Swaps a staging folder in, holding the stop guard so a signal cannot cut it.
+fn publish_folder(out: &OutFolder, staging: &Path, name: &str) -> Result<(), XtaskError> {
+    let mut doing = stop::guard();
+    out.publish(staging, name)?;
+    if let Some(d) = doing.as_mut() {
+        (d.experiment, d.published) = (None, d.published + 1);
     }
     Ok(())
 }
@@ -125,114 +174,64 @@ fn warn_lossy_paths(ctx: &Context) {
     }
 }
 
-/// Runs one experiment; after each run, the curves of the runs done so far are saved to
-/// `curves.partial.csv` in `dir`, so a long experiment that is stopped keeps what it finished.
-fn run(ctx: &Context, experiment: &Experiment, dir: &Path) -> Result<Outcome, XtaskError> {
-    let save_progress = |outcome: &Outcome| {
-        let mut doing = stop::guard();
-        write_atomic(
-            &dir.join(PARTIAL_CURVES),
-            write::curves_csv(outcome).as_bytes(),
-        )?;
-        if let Some(d) = doing.as_mut() {
-            (d.finished, d.run) = (outcome.runs.len(), None);
-        }
-        Ok::<(), XtaskError>(())
-    };
-    let running = |label: &str, i: usize, n: usize| {
-        if let Some(d) = stop::guard().as_mut() {
-            d.run = Some((label.to_string(), i, n));
-        }
-    };
-    match &experiment.kind {
-        Kind::Iterations(spec) => {
-            let data = data::load_iter_data(ctx, &spec.data)?;
-            println!("   data: {}", data.record.describe());
-            let mut outcome = Outcome {
-                data: Some(data.record.clone()),
-                ..Outcome::default()
-            };
-            for (i, r) in spec.runs.iter().enumerate() {
-                running(&r.label, i, spec.runs.len());
-                outcome.runs.push(train::run_iterations(
-                    ctx,
-                    &experiment.name,
-                    spec,
-                    r,
-                    &data,
-                    i,
-                )?);
-                save_progress(&outcome)?;
-            }
-            outcome.checks = spec
-                .checks
-                .iter()
-                .map(|c| CheckResult {
-                    claim: c.claim.clone(),
-                    verdict: c.verdict(&outcome.runs),
-                })
-                .collect();
-            Ok(outcome)
-        }
-        Kind::Epochs(spec) => {
-            let data = data::load_epoch_data(ctx, &spec.datasets)?;
-            println!("   data: {}", data.record.describe());
-            let mut outcome = Outcome {
-                data: Some(data.record.clone()),
-                ..Outcome::default()
-            };
-            for (i, r) in spec.runs.iter().enumerate() {
-                running(&r.label, i, spec.runs.len());
-                outcome
-                    .runs
-                    .push(train::run_epochs(ctx, &experiment.name, spec, r, &data, i)?);
-                save_progress(&outcome)?;
-            }
-            outcome.checks = spec
-                .checks
-                .iter()
-                .map(|c| CheckResult {
-                    claim: c.claim.clone(),
-                    verdict: c.verdict(&outcome.runs),
-                })
-                .collect();
-            Ok(outcome)
-        }
-        Kind::Custom(f) => f(ctx),
-    }
-}
-
-fn print_outcome(outcome: &Outcome, dir: &Path, seconds: f64, quick: bool) {
-    for note in &outcome.notes {
+fn print_outcome(results: &Results, dir: &Path, seconds: f64, quick: bool) {
+    for note in &results.notes {
         println!("   {note}");
     }
-    if !outcome.runs.is_empty() {
-        println!(
-            "   {:<30} {:>8} {:>8} {:>8} {:>9} {:>7}",
-            "run", "train", "test", "best", "loss", "secs"
-        );
-        for r in &outcome.runs {
-            let loss = r.last().val_loss.unwrap_or(r.last().loss);
+    let seeds = results.per_seed.len();
+    if results.has_runs() {
+        if results.multi_seed {
+            println!("   {seeds} seed(s): mean [min, max] over seeds");
             println!(
-                "   {:<30} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>7.2}",
-                r.label,
-                r.final_train(),
-                r.final_test(),
-                r.best_test(),
-                loss,
-                r.wall_seconds
+                "   {:<30} {:>24} {:>24} {:>8}",
+                "run", "final train", "final test", "secs"
+            );
+        } else {
+            println!(
+                "   {:<30} {:>8} {:>8} {:>8} {:>9} {:>7}",
+                "run", "train", "test", "best", "loss", "secs"
             );
         }
+        for (k, label) in results.labels().iter().enumerate() {
+            let runs = results.run_over_seeds(k);
+            if results.multi_seed {
+                let spread = |f: &dyn Fn(&crate::results::RunResult) -> f64| {
+                    let s = crate::seeds::Stats::of(
+                        &runs.iter().map(|(_, r)| f(r)).collect::<Vec<_>>(),
+                    );
+                    format!("{:.4} [{:.4}, {:.4}]", s.mean, s.min, s.max)
+                };
+                let secs: f64 = runs.iter().map(|(_, r)| r.wall_seconds).sum();
+                println!(
+                    "   {label:<30} {:>24} {:>24} {secs:>8.1}",
+                    spread(&|r| r.final_train()),
+                    spread(&|r| r.final_test()),
+                );
+            } else if let Some((_, r)) = runs.first() {
+                let loss = r.last().val_loss.unwrap_or(r.last().loss);
+                println!(
+                    "   {:<30} {:>8.4} {:>8.4} {:>8.4} {:>9.4} {:>7.2}",
+                    label,
+                    r.final_train(),
+                    r.final_test(),
+                    r.best_test(),
+                    loss,
+                    r.wall_seconds
+                );
+            }
+        }
     }
-    for c in &outcome.checks {
-        let verdict = if c.verdict.holds {
-            "holds"
+    for c in &results.checks {
+        let verdict = if results.multi_seed {
+            c.tally.describe()
+        } else if c.tally.held == c.tally.of {
+            "holds".into()
         } else {
-            "does not hold"
+            "does not hold".into()
         };
-        println!("   [{verdict}] {} — {}", c.claim, c.verdict.evidence);
+        println!("   [{verdict}] {} — {}", c.claim, c.evidence);
     }
-    if quick && !outcome.checks.is_empty() {
+    if quick && !results.checks.is_empty() {
         println!("   (quick run: a reduced schedule; verdicts are indicative only)");
     }
     println!("   results in {} ({seconds:.1} s)", dir.display());

@@ -85,3 +85,107 @@ pub struct Outcome {
     /// The data the runs trained on, when they did.
     pub data: Option<crate::data::DataRecord>,
 }
+
+/// One finished run of one seed: the unit of work that shards and jobs divide.
+#[derive(Clone, Debug)]
+pub struct SeedRun {
+    /// The seed of the experiment (the run's own seed is derived from it and the run index).
+    pub seed: u64,
+    /// The run's index in the experiment's list.
+    pub run: usize,
+    /// What the run produced.
+    pub result: RunResult,
+}
+
+/// A claim checked on every seed.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedCheck {
+    /// The claim.
+    pub claim: String,
+    /// On how many seeds it held.
+    pub tally: crate::seeds::Tally,
+    /// The numbers behind it: each as `mean [min, max]` over seeds where the seeds' sentences
+    /// agree in their words.
+    pub evidence: String,
+    /// Each seed's own verdict.
+    pub per_seed: Vec<(u64, Verdict)>,
+}
+
+/// Everything an experiment produced over its seeds.
+#[derive(Clone, Debug, Default)]
+pub struct Results {
+    /// The seeds in the order they were asked for, each with its runs (in the experiment's
+    /// order) and its checks.
+    pub per_seed: Vec<(u64, Outcome)>,
+    /// Each claim over the seeds.
+    pub checks: Vec<SeedCheck>,
+    /// Whether `--seeds` was given: curves gain a seed column and figures show bands.
+    pub multi_seed: bool,
+    /// Free text printed and reported (shapes, quiz answers, dataset notes).
+    pub notes: Vec<String>,
+    /// Figures written, relative to the experiment's folder.
+    pub figures: Vec<String>,
+    /// The data the runs trained on, when they did.
+    pub data: Option<crate::data::DataRecord>,
+}
+
+impl Results {
+    /// The results of a single seed's outcome (as one seed without `--seeds`).
+    pub fn single(seed: u64, outcome: Outcome) -> Results {
+        let mut results = Results {
+            notes: outcome.notes.clone(),
+            data: outcome.data.clone(),
+            per_seed: vec![(seed, outcome)],
+            ..Results::default()
+        };
+        results.tally_checks();
+        results
+    }
+
+    /// Counts each claim over the seeds (the claims of the first seed, in order).
+    pub fn tally_checks(&mut self) {
+        let Some((_, first)) = self.per_seed.first() else {
+            return;
+        };
+        self.checks = (0..first.checks.len())
+            .map(|k| {
+                let per_seed: Vec<(u64, Verdict)> = self
+                    .per_seed
+                    .iter()
+                    .map(|(seed, o)| (*seed, o.checks[k].verdict.clone()))
+                    .collect();
+                let texts: Vec<(u64, &str)> = per_seed
+                    .iter()
+                    .map(|(s, v)| (*s, v.evidence.as_str()))
+                    .collect();
+                SeedCheck {
+                    claim: first.checks[k].claim.clone(),
+                    tally: crate::seeds::Tally::count(per_seed.iter().map(|(_, v)| v.holds)),
+                    evidence: crate::seeds::combine_evidence(&texts),
+                    per_seed,
+                }
+            })
+            .collect();
+    }
+
+    /// The labels of the runs, in the experiment's order.
+    pub fn labels(&self) -> Vec<&str> {
+        self.per_seed
+            .first()
+            .map(|(_, o)| o.runs.iter().map(|r| r.label.as_str()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Run `k` of every seed, in seed order.
+    pub fn run_over_seeds(&self, k: usize) -> Vec<(u64, &RunResult)> {
+        self.per_seed
+            .iter()
+            .filter_map(|(seed, o)| o.runs.get(k).map(|r| (*seed, r)))
+            .collect()
+    }
+
+    /// Whether there are runs (not a print-and-check experiment).
+    pub fn has_runs(&self) -> bool {
+        self.per_seed.iter().any(|(_, o)| !o.runs.is_empty())
+    }
+}
