@@ -1,5 +1,6 @@
-//! A global allocator that counts heap allocations, so `cargo xtask bench` and the tests can
-//! tell how many a training step makes (none, once warmed up).
+//! A global allocator that counts heap allocations, so `cargo xtask bench` (through the
+//! `dl-bench` binary) and the tests can tell how many a training step makes (none, once warmed
+//! up). Only those binaries install it: every other program keeps the system allocator.
 //!
 //! Install it in a binary with
 //! `#[global_allocator] static A: dl_benches::alloc_count::Counting = dl_benches::alloc_count::Counting;`.

@@ -1,5 +1,6 @@
 //! The training steps the library is timed on, shared by the criterion benchmarks
-//! (`cargo bench -p dl-benches`) and `cargo xtask bench`.
+//! (`cargo bench -p dl-benches`) and `cargo xtask bench` (through this crate's `dl-bench`
+//! binary, which counts allocations with [`alloc_count::Counting`]).
 //!
 //! Each [`Workload`] builds one of the notes' networks with a fixed seed, a batch of
 //! MNIST-shaped (or image-shaped) random pixels and labels, and an optimizer; [`Step::run`] then
@@ -12,6 +13,7 @@
 //! ```
 
 pub mod alloc_count;
+pub mod timing;
 
 use dl_layers::{Labels, Layer, Mode};
 use dl_models::{Activation, Init, MultiLayerNetConfig, OptimizerKind, Preset, Sequential};

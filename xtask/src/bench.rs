@@ -3,8 +3,10 @@
 //! fastest step and the heap allocations per step, then a comment line with the measured worker
 //! hand-off (`dl_tensor::handoff_ns`), which multi-thread timings depend on. `--busy N` times
 //! them while N other processes spin, as on a busy laptop or a shared CI machine.
-
-use std::time::Instant;
+//!
+//! The steps run in a child process, `dl-benches`'s `dl-bench` binary, built on demand: only it
+//! installs the allocator that counts allocations, so xtask's other commands keep the system
+//! allocator.
 
 use crate::error::XtaskError;
 
@@ -50,9 +52,12 @@ impl Drop for Competitors {
     }
 }
 
-/// Times every requested step at every thread count and prints the medians.
+/// Times every requested step at every thread count and prints the medians: builds and runs
+/// `dl-bench` (the `dl-benches` crate's binary, the one process that installs the
+/// allocation-counting allocator), whose output goes straight to ours.
 pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
     let workloads = select(&request.steps)?;
+    let program = build_dl_bench()?;
     let competitors = Competitors::start(request.busy)?;
     if request.busy > 0 {
         println!(
@@ -60,50 +65,62 @@ pub fn bench(request: &BenchRequest) -> Result<(), XtaskError> {
             request.busy
         );
     }
-    for workload in workloads {
-        let mut step = workload.build(0);
-        for &threads in &request.threads {
-            dl_tensor::set_num_threads(threads);
-            // The first step creates the optimizer's state and the layers' buffers; layers that
-            // hand out two output buffers in turn fill the second in the second step.
-            step.run();
-            step.run();
-            let allocs_before = dl_benches::alloc_count::allocations();
-            let mut ms: Vec<f64> = (0..request.reps)
-                .map(|_| {
-                    let start = Instant::now();
-                    std::hint::black_box(step.run());
-                    start.elapsed().as_secs_f64() * 1e3
-                })
-                .collect();
-            let allocs = dl_benches::alloc_count::allocations() - allocs_before;
-            ms.sort_by(f64::total_cmp);
-            println!(
-                "step={} threads={threads} ms={:.3} min_ms={:.3} allocs_per_step={} reps={}  # {}",
-                workload.name,
-                median(&ms),
-                ms[0],
-                allocs / request.reps as u64,
-                request.reps,
-                workload.about
-            );
-        }
-    }
-    if let Some(ns) = dl_tensor::handoff_ns() {
-        // Steps on several threads depend on it; it changes with where the VM's vCPUs run.
-        println!("# worker hand-off: {ns} ns");
-    }
+    let mut command = std::process::Command::new(&program);
+    command
+        .args(workloads.iter().map(|w| w.name))
+        .arg("--threads");
+    command.args(request.threads.iter().map(usize::to_string));
+    command.args(["--reps", &request.reps.to_string()]);
+    let status = command
+        .status()
+        .map_err(|e| XtaskError::Other(format!("cannot run {} ({e})", program.display())))?;
     drop(competitors);
+    if !status.success() {
+        return Err(XtaskError::Other(format!(
+            "{} failed ({status})",
+            program.display()
+        )));
+    }
     Ok(())
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+/// The Cargo profile `dl-bench` is built with: `release` under `cargo xtask`, else `test` (what
+/// `cargo test` and CI build xtask with, whose compiled crates it then reuses).
+const PROFILE: &str = if cfg!(debug_assertions) {
+    "test"
+} else {
+    "release"
+};
+
+/// Builds `dl-bench` (a no-op when it is up to date) and returns its path, as Cargo reports it.
+fn build_dl_bench() -> Result<std::path::PathBuf, XtaskError> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(&cargo)
+        .current_dir(crate::project_root())
+        .args(["build", "--quiet", "--profile", PROFILE])
+        .args(["--package", "dl-benches", "--bin", "dl-bench"])
+        .arg("--message-format=json-render-diagnostics")
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| XtaskError::Other(format!("cannot run cargo to build dl-bench ({e})")))?;
+    if !out.status.success() {
+        return Err(XtaskError::Other(format!(
+            "`cargo build --profile {PROFILE} -p dl-benches --bin dl-bench` failed ({})",
+            out.status
+        )));
     }
+    executable(&String::from_utf8_lossy(&out.stdout))
+        .ok_or_else(|| XtaskError::Other("cargo built dl-bench but did not say where it is".into()))
+}
+
+/// The `dl-bench` executable named in Cargo's JSON messages.
+fn executable(messages: &str) -> Option<std::path::PathBuf> {
+    messages.lines().find_map(|line| {
+        let m: serde_json::Value = serde_json::from_str(line).ok()?;
+        (m["reason"] == "compiler-artifact" && m["target"]["name"] == "dl-bench")
+            .then(|| m["executable"].as_str().map(Into::into))
+            .flatten()
+    })
 }
 
 fn select(names: &[String]) -> Result<Vec<&'static dl_benches::Workload>, XtaskError> {
@@ -133,9 +150,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_median_is_the_middle_value() {
-        assert_eq!(median(&[1.0, 2.0, 10.0]), 2.0);
-        assert_eq!(median(&[1.0, 2.0, 4.0, 10.0]), 3.0);
+    fn the_executable_is_read_from_cargos_messages() {
+        let messages = r#"{"reason":"compiler-artifact","target":{"name":"dl_benches"},"executable":null}
+{"reason":"compiler-artifact","target":{"name":"dl-bench"},"executable":"/t/release/dl-bench"}
+{"reason":"build-finished","success":true}"#;
+        assert_eq!(
+            executable(messages),
+            Some(std::path::PathBuf::from("/t/release/dl-bench"))
+        );
+        assert_eq!(executable("not json"), None);
     }
 
     #[test]

@@ -37,9 +37,6 @@ use std::process::ExitCode;
 use crate::cli::Request;
 use crate::error::XtaskError;
 
-#[global_allocator]
-static ALLOCATOR: dl_benches::alloc_count::Counting = dl_benches::alloc_count::Counting;
-
 /// The workspace root (the folder above `xtask/`).
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
