@@ -189,3 +189,89 @@ impl Results {
         self.per_seed.iter().any(|(_, o)| !o.runs.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Check;
+
+    /// A run whose test accuracy climbs to `last`.
+    fn run(label: &str, last: f64) -> RunResult {
+        RunResult {
+            label: label.into(),
+            settings: serde_json::Value::Null,
+            curve: [0.1, last / 2.0, last]
+                .iter()
+                .enumerate()
+                .map(|(i, &acc)| Point {
+                    step: i * 10,
+                    train_acc: acc,
+                    test_acc: acc,
+                    loss: 1.0 - acc,
+                    val_loss: None,
+                })
+                .collect(),
+            wall_seconds: 0.0,
+            parameters: 0,
+        }
+    }
+
+    /// Hand-made curves of five seeds, in which `a` ends above `b` on seeds 0, 1, 2 and 4: the
+    /// claim is counted 4 of 5 (holds), its opposite 1 of 5 (does not hold), a coin toss mixed.
+    #[test]
+    fn a_claim_is_counted_over_seeds_from_each_seeds_curves() {
+        let finals = [(0.9, 0.8), (0.7, 0.6), (0.95, 0.5), (0.4, 0.45), (0.85, 0.8)];
+        let claims = [
+            Check::new("a beats b", |r: &[RunResult]| {
+                let (a, b) = (r[0].final_test(), r[1].final_test());
+                Verdict::new(a > b, format!("a {a:.2} vs b {b:.2}"))
+            }),
+            Check::new("b beats a", |r: &[RunResult]| {
+                Verdict::new(r[1].final_test() > r[0].final_test(), "")
+            }),
+            Check::new("a ends above 0.8", |r: &[RunResult]| {
+                Verdict::new(r[0].final_test() > 0.8, "")
+            }),
+        ];
+        let per_seed = finals
+            .iter()
+            .enumerate()
+            .map(|(seed, &(a, b))| {
+                let runs = vec![run("a", a), run("b", b)];
+                let checks = claims
+                    .iter()
+                    .map(|c| CheckResult {
+                        claim: c.claim.clone(),
+                        verdict: c.verdict(&runs),
+                    })
+                    .collect();
+                let outcome = Outcome {
+                    runs,
+                    checks,
+                    ..Outcome::default()
+                };
+                (seed as u64, outcome)
+            })
+            .collect();
+        let mut results = Results {
+            per_seed,
+            multi_seed: true,
+            ..Results::default()
+        };
+        results.tally_checks();
+        let said: Vec<String> = results.checks.iter().map(|c| c.tally.describe()).collect();
+        assert_eq!(
+            said,
+            [
+                "holds (4 of 5 seeds)",
+                "does not hold (1 of 5 seeds)",
+                "mixed (3 of 5 seeds)"
+            ]
+        );
+        assert_eq!(
+            results.checks[0].evidence,
+            "a 0.76 [0.40, 0.95] vs b 0.63 [0.45, 0.80]"
+        );
+        assert_eq!(results.run_over_seeds(1).len(), 5);
+    }
+}

@@ -5,3 +5,4 @@ mod cli;
 mod common;
 mod fetch;
 mod runs;
+mod seeds;
