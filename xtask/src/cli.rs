@@ -19,6 +19,11 @@ pub enum Request {
         /// The options every experiment sees.
         context: Context,
     },
+    /// `cargo xtask report [--out DIR]`: REPORT.md from the summaries in a results folder.
+    Report {
+        /// The results folder.
+        out: PathBuf,
+    },
     /// `cargo xtask merge OUT DIR…`: shard folders put together into one result.
     Merge {
         /// The results folder to write.
@@ -53,6 +58,17 @@ pub fn command() -> Command {
         )
         .subcommand(reproduce())
         .subcommand(merge())
+        .subcommand(
+            Command::new("report")
+                .about("Writes REPORT.md from the summary.json files of a results folder.")
+                .arg(
+                    Arg::new("out")
+                        .long("out")
+                        .value_parser(value_parser!(PathBuf))
+                        .default_value("results")
+                        .help("The results folder."),
+                ),
+        )
         .subcommand(fetch())
         .subcommand(bench())
 }
@@ -272,6 +288,9 @@ pub fn parse() -> Result<Request, XtaskError> {
             context: context(m)?,
         }),
         Some(("bench", m)) => bench_request(m).map(Request::Bench),
+        Some(("report", m)) => Ok(Request::Report {
+            out: rooted(m.get_one::<PathBuf>("out").cloned().unwrap_or_default()),
+        }),
         Some(("merge", m)) => Ok(Request::Merge {
             out: rooted(m.get_one::<PathBuf>("out").cloned().unwrap_or_default()),
             dirs: m

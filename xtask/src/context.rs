@@ -10,9 +10,11 @@ pub struct Context {
     /// The seed of every random draw (with `--seeds`, the seed of the run at hand).
     pub seed: u64,
     /// The seeds each experiment runs with: `--seeds`, else `[seed]`.
+    #[serde(default)]
     pub seeds: Vec<u64>,
     /// Whether `--seeds` was given: curves gain a seed column, summaries statistics over seeds,
     /// verdicts a count of seeds, figures bands.
+    #[serde(default)]
     pub multi_seed: bool,
     /// Where results go (`results/`).
     #[serde(serialize_with = "crate::place::serialize")]

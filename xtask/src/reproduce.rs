@@ -63,7 +63,6 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
     warn_lossy_paths(ctx);
     dl_tensor::set_num_threads(ctx.threads);
     let plan = shard::plan(&selected, &ctx.seeds, ctx.shard);
-    let mut finished = Vec::new();
     for (experiment, todo) in selected.iter().zip(&plan) {
         let slice = match ctx.shard {
             Some(s) => format!(" [shard {}/{}: {} item(s)]", s.index, s.of, todo.len()),
@@ -108,10 +107,7 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
         }
         let seconds = done.seconds;
         let results = execute::assemble(experiment, &ctx.seeds, ctx.multi_seed, vec![done])?;
-        finished.push((
-            experiment,
-            publish(ctx, &out, experiment, results, seconds, staging)?,
-        ));
+        publish(ctx, &out, experiment, results, seconds, staging)?;
     }
     if let Some(s) = ctx.shard {
         let _writing = stop::guard();
@@ -119,7 +115,7 @@ pub fn reproduce(names: &[String], ctx: &Context) -> Result<(), XtaskError> {
         println!("shard {}/{}: {}", s.index, s.of, ctx.out_dir.display());
     } else if names.iter().any(|n| n == "all") {
         let _writing = stop::guard();
-        report::write_report(ctx, &finished)?;
+        report::write_report(&ctx.out_dir)?;
         println!("report: {}", ctx.out_dir.join("REPORT.md").display());
     }
     Ok(())

@@ -343,7 +343,6 @@ pub fn merge_into(
             resolved.join(", ")
         )));
     }
-    let mut finished = Vec::new();
     for experiment in &experiments {
         let mut pieces = Vec::new();
         for dir in dirs {
@@ -369,12 +368,10 @@ pub fn merge_into(
         let seconds = pieces.iter().map(|p| p.seconds).sum::<f64>();
         let results = crate::execute::assemble(experiment, &ctx.seeds, ctx.multi_seed, pieces)?;
         let staging = folder.stage(&experiment.name)?;
-        let results =
-            crate::reproduce::publish(&ctx, folder, experiment, results, seconds, staging)?;
-        finished.push((experiment, results));
+        crate::reproduce::publish(&ctx, folder, experiment, results, seconds, staging)?;
     }
     if first.names.iter().any(|n| n == "all") {
-        crate::report::write_report(&ctx, &finished)?;
+        crate::report::write_report(out)?;
         println!("report: {}", out.join("REPORT.md").display());
     }
     Ok(())
