@@ -73,7 +73,10 @@ fn try_main() -> Result<(), XtaskError> {
         Request::Reproduce { names, context } => reproduce::reproduce(&names, &context),
         Request::Report { out } => {
             let n = report::write_report(&out)?;
-            println!("report of {n} experiment(s): {}", out.join("REPORT.md").display());
+            println!(
+                "report of {n} experiment(s): {}",
+                out.join("REPORT.md").display()
+            );
             Ok(())
         }
         Request::Merge { out, dirs } => shard::merge(&out, &dirs, std::io::stderr().is_terminal()),
