@@ -220,7 +220,13 @@ mod tests {
     /// claim is counted 4 of 5 (holds), its opposite 1 of 5 (does not hold), a coin toss mixed.
     #[test]
     fn a_claim_is_counted_over_seeds_from_each_seeds_curves() {
-        let finals = [(0.9, 0.8), (0.7, 0.6), (0.95, 0.5), (0.4, 0.45), (0.85, 0.8)];
+        let finals = [
+            (0.9, 0.8),
+            (0.7, 0.6),
+            (0.95, 0.5),
+            (0.4, 0.45),
+            (0.85, 0.8),
+        ];
         let claims = [
             Check::new("a beats b", |r: &[RunResult]| {
                 let (a, b) = (r[0].final_test(), r[1].final_test());
