@@ -2,7 +2,8 @@
 
 use dl_tensor::{Float, Shape, Tensor};
 
-use crate::check::{check_dout, nchw};
+use crate::check::check_dout;
+use crate::conv::shape::nchw;
 use crate::{Layer, Mode, backward_before_forward};
 
 /// The mean of each channel over all positions.
@@ -31,7 +32,7 @@ impl<T: Float> Layer<T> for GlobalAvgPool {
     /// If the input is not 4-D.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, h, w] = nchw("GlobalAvgPool", x);
+        let [n, c, h, w] = nchw("GlobalAvgPool", x.shape());
         self.input_shape = Some(x.dims());
         x.reshape([n, c, h * w]).mean_axis(2, false)
     }
@@ -78,7 +79,7 @@ impl<T: Float> Layer<T> for GlobalMaxPool {
     /// If the input is not 4-D or has no positions.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, h, w] = nchw("GlobalMaxPool", x);
+        let [n, c, h, w] = nchw("GlobalMaxPool", x.shape());
         let flat = x.reshape([n, c, h * w]);
         let argmax = flat.argmax_axis(2).into_vec();
         let data = flat.as_slice();

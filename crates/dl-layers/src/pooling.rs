@@ -4,8 +4,9 @@ use dl_tensor::{Float, Shape, Tensor};
 
 use dl_tensor::for_each_chunk_mut;
 
-use crate::check::{check_dout, input_rank_mismatch};
-use crate::im2col::conv_output_size;
+use crate::check::check_dout;
+use crate::conv::conv_output_size;
+use crate::conv::shape::nchw;
 use crate::output_slots::OutputSlots;
 use crate::{Layer, Mode, backward_before_forward};
 
@@ -115,10 +116,7 @@ impl<T: Float> Pooling<T> {
     /// If the input is not 4-D or is smaller than the window.
     #[track_caller]
     pub fn output_shape(&self, input: &[usize]) -> [usize; 4] {
-        let [n, c, h, w] = match *input {
-            [n, c, h, w] => [n, c, h, w],
-            _ => input_rank_mismatch(&self.describe(), "4-D (N, C, H, W)", input),
-        };
+        let [n, c, h, w] = nchw(|| self.describe(), input);
         [
             n,
             c,
