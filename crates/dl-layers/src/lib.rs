@@ -48,7 +48,6 @@
 //! assert_eq!(names, ["W", "b", "W", "b"]);
 //! ```
 
-mod activation_buffers;
 mod affine;
 mod check;
 pub mod conv;
@@ -58,7 +57,7 @@ mod global_pool;
 pub mod gradcheck;
 mod init;
 mod layer;
-mod output_slots;
+mod output_buffer;
 mod pooling;
 mod relu;
 mod sigmoid;
@@ -77,6 +76,7 @@ pub use layer::{
     BufferMut, Labels, Layer, Loss, Mode, ParamKind, ParamMut, backward_before_forward,
     dout_shape_mismatch,
 };
+pub use output_buffer::OutputBuffer;
 pub use pooling::{PoolKind, Pooling};
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;

@@ -10,7 +10,7 @@ use super::blocks::{
 };
 use super::shape::{Geometry, conv_output_size, nchw};
 use crate::check::{check_dout, input_shape_mismatch};
-use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
+use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_before_forward};
 
 /// A convolution layer: `FN` filters of `C×FH×FW` slide over the input with a stride and zero
 /// padding; each output is a window's dot product with a filter plus the filter's bias.
@@ -28,9 +28,8 @@ use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
 ///   `dx` ([`col2im`](crate::col2im)'s sum, line by line).
 ///
 /// Blocks and groups depend on the shapes only, so the results do not depend on the thread
-/// count. Each thread keeps its block buffers, and the output and input-gradient tensors are
-/// reused (see [`Tensor::recycle`]) as long as the caller drops the tensors it got back before
-/// the next call: once warmed up a step allocates nothing.
+/// count. Each thread keeps its block buffers, and the output and input gradient go into
+/// [`OutputBuffer`]s: once warmed up a step allocates nothing.
 ///
 /// # Shapes
 /// - `W`: `(FN, C, FH, FW)`, `b`: `(FN)`.
@@ -65,10 +64,10 @@ pub struct Convolution<T: Float> {
     w_t: Vec<T>,
     /// Backward's per-group partial sums of `dWᵀ` `(C·FH·FW, FN)` and `db` `(FN)`.
     parts: Vec<T>,
-    /// The output handed out by the last forward pass, reused by the next.
-    out: Tensor<T>,
-    /// The input gradient handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The outputs.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Convolution<T> {
@@ -122,8 +121,8 @@ impl<T: Float> Convolution<T> {
             scratch: Vec::new(),
             w_t: Vec::new(),
             parts: Vec::new(),
-            out: Tensor::zeros([0]),
-            dx: Tensor::zeros([0]),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -290,7 +289,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
 
         let sample_out = fnum * positions;
-        let out = self.out.recycle(out_shape, T::zero());
+        let out = self.out.write(out_shape);
         self.scratch.resize_with(num_threads(), Scratch::default);
         for_each_chunk_with_scratch(
             out,
@@ -321,7 +320,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         );
         self.input = x;
         self.last = Some(g);
-        self.out.clone()
+        self.out.share()
     }
 
     #[track_caller]
@@ -337,7 +336,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
 
         // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = col2im(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
-        let dx = self.dx.recycle([g.n, g.c, g.h, g.w], T::zero());
+        let dx = self.dx.write([g.n, g.c, g.h, g.w]);
         for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
             resize(&mut s.col, ckk * positions);
             gemm(
@@ -353,7 +352,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
             );
             g.col2im_transposed(&mut s.col, positions, dx_i);
         });
-        self.dx.clone()
+        self.dx.share()
     }
 
     #[track_caller]
