@@ -38,13 +38,10 @@ impl<T: Float> Layer<T> for GlobalAvgPool<T> {
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
         let [n, c, h, w] = nchw("GlobalAvgPool", x.shape());
         self.input_shape = Some(x.dims());
-        let (x, count) = (x.to_contiguous(), T::lit((h * w) as f64));
-        let out = self.out.write([n, c]);
-        for (o, plane) in out
-            .iter_mut()
-            .zip(x.as_slice().chunks_exact((h * w).max(1)))
-        {
-            *o = plane.iter().fold(T::zero(), |sum, &v| sum + v) / count;
+        let (x, hw) = (x.to_contiguous(), h * w);
+        let (xs, count) = (x.as_slice(), T::lit(hw as f64));
+        for (i, o) in self.out.write([n, c]).iter_mut().enumerate() {
+            *o = xs[i * hw..][..hw].iter().fold(T::zero(), |sum, &v| sum + v) / count;
         }
         self.out.share()
     }
