@@ -244,7 +244,9 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
                 self.core.forward(&x, layout, false)
             }
             Mode::Eval => {
-                self.core.moments.set_to(&self.running_mean, &self.running_var);
+                self.core
+                    .moments
+                    .set_to(&self.running_mean, &self.running_var);
                 self.core.forward(x, layout, true)
             }
         }
