@@ -3,7 +3,7 @@
 use dl_tensor::{Float, Rng, Shape, Tensor};
 
 use crate::check::{check_dout, input_shape_mismatch};
-use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
+use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_before_forward};
 
 /// A fully connected layer: `out = x·W + b`.
 ///
@@ -34,13 +34,13 @@ pub struct Affine<T: Float> {
     db: Tensor<T>,
     /// The input's shape in the last forward pass (`None` before the first).
     input_shape: Option<Shape>,
-    /// The last input, flattened to `(N, in)` (a view: the layers before keep a second output
-    /// buffer for the time this one holds their last output).
+    /// The last input, flattened to `(N, in)`: a view, so the layer before writes its next
+    /// output into its second buffer (see [`Layer`]'s rule).
     x: Tensor<T>,
-    /// The output handed out by the last forward pass, reused by the next.
-    out: Tensor<T>,
-    /// The input gradient `(N, in)` handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The outputs `(N, out)`.
+    out: OutputBuffer<T>,
+    /// The input gradients `(N, in)`.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Affine<T> {
@@ -70,8 +70,8 @@ impl<T: Float> Affine<T> {
             b: b.to_contiguous(),
             input_shape: None,
             x: Tensor::zeros([0]),
-            out: Tensor::zeros([0]),
-            dx: Tensor::zeros([0]),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -146,22 +146,24 @@ impl<T: Float> Layer<T> for Affine<T> {
             input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
         }
         self.x = x.flatten_2d();
-        let rows = self.x.shape()[0];
-        self.out.recycle([rows, self.out_features()], T::zero());
-        self.out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
-        self.out.add_inplace(&self.b);
+        let out_shape = [self.x.shape()[0], self.out_features()];
+        let out = self.out.next_tensor();
+        out.recycle(out_shape, T::zero());
+        out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
+        out.add_inplace(&self.b);
         self.input_shape = Some(x.dims());
-        self.out.clone()
+        self.out.share()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
         let input_shape = self.param_grads(dout);
         // dx = dout·Wᵀ: the transpose is a strided view, not a copy.
-        self.dx
-            .recycle([dout.shape()[0], self.in_features()], T::zero());
-        self.dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
-        self.dx.reshape(input_shape)
+        let dx_shape = [dout.shape()[0], self.in_features()];
+        let dx = self.dx.next_tensor();
+        dx.recycle(dx_shape, T::zero());
+        dx.gemm_assign(T::one(), dout, &self.w.t(), T::zero());
+        self.dx.share().reshape(input_shape)
     }
 
     #[track_caller]

@@ -44,15 +44,3 @@ pub(crate) fn input_shape_mismatch(layer: &str, expected: &[usize], got: &[usize
 pub(crate) fn input_rank_mismatch(layer: &str, expected: &str, got: &[usize]) -> ! {
     panic!("{layer}: forward expected a {expected} input but got shape {got:?}")
 }
-
-/// The four dimensions of an NCHW tensor.
-///
-/// # Panics
-/// If `x` is not 4-D.
-#[track_caller]
-pub(crate) fn nchw<T: Copy>(layer: impl LayerName, x: &Tensor<T>) -> [usize; 4] {
-    match *x.shape() {
-        [n, c, h, w] => [n, c, h, w],
-        _ => input_rank_mismatch(&layer.name(), "4-D (N, C, H, W)", x.shape()),
-    }
-}

@@ -3,8 +3,7 @@
 use dl_tensor::{Float, Rng, Shape, Tensor, rng_from_seed};
 
 use crate::check::{check_dout, input_shape_mismatch};
-use crate::output_slots::OutputSlots;
-use crate::{Layer, Mode, backward_before_forward};
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// Where a [`Dropout`] layer puts the `1 − p` correction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -49,10 +48,10 @@ pub struct Dropout<T: Float> {
     cache: Option<Factor<T>>,
     /// The inverted convention's mask scaled by `1/(1 − p)`.
     scaled_mask: Tensor<T>,
-    /// The outputs handed out, reused in turn.
-    out: OutputSlots<T>,
-    /// The input gradient handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The outputs.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 /// What backward multiplies `dout` by.
@@ -84,8 +83,8 @@ impl<T: Float> Dropout<T> {
             last_mask: None,
             cache: None,
             scaled_mask: Tensor::zeros([0]),
-            out: OutputSlots::default(),
-            dx: Tensor::zeros([0]),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -165,9 +164,8 @@ impl<T: Float> Layer<T> for Dropout<T> {
                         &self.scaled_mask
                     }
                 };
-                let out = self.out.next();
-                x.zip_map_into(factor, out, "Dropout", |a, m| a * m);
-                out.clone()
+                x.zip_map_into(factor, self.out.next_tensor(), "Dropout", |a, m| a * m);
+                self.out.share()
             }
             Mode::Eval => {
                 let scale = match self.kind {
@@ -178,9 +176,8 @@ impl<T: Float> Layer<T> for Dropout<T> {
                 if scale == T::one() {
                     x.clone()
                 } else {
-                    let out = self.out.next();
-                    x.map_into(out, |v| v * scale);
-                    out.clone()
+                    x.map_into(self.out.next_tensor(), |v| v * scale);
+                    self.out.share()
                 }
             }
         }
@@ -195,12 +192,12 @@ impl<T: Float> Layer<T> for Dropout<T> {
             Some(Factor::Scale(s, shape)) => {
                 check_dout("Dropout", shape, dout);
                 let s = *s;
-                dout.map_into(&mut self.dx, |d| d * s);
-                return self.dx.clone();
+                dout.map_into(self.dx.next_tensor(), |d| d * s);
+                return self.dx.share();
             }
         };
         check_dout("Dropout", factor.shape(), dout);
-        dout.zip_map_into(factor, &mut self.dx, "Dropout", |d, m| d * m);
-        self.dx.clone()
+        dout.zip_map_into(factor, self.dx.next_tensor(), "Dropout", |d, m| d * m);
+        self.dx.share()
     }
 }

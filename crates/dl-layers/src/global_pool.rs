@@ -2,8 +2,9 @@
 
 use dl_tensor::{Float, Shape, Tensor};
 
-use crate::check::{check_dout, nchw};
-use crate::{Layer, Mode, backward_before_forward};
+use crate::check::check_dout;
+use crate::conv::shape::nchw;
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// The mean of each channel over all positions.
 ///
@@ -11,18 +12,22 @@ use crate::{Layer, Mode, backward_before_forward};
 /// - input: `(N, C, H, W)`.
 /// - output: `(N, C)`.
 #[derive(Default)]
-pub struct GlobalAvgPool {
+pub struct GlobalAvgPool<T: Float> {
     input_shape: Option<Shape>,
+    /// The outputs `(N, C)`.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
-impl GlobalAvgPool {
+impl<T: Float> GlobalAvgPool<T> {
     /// A global average pooling layer.
     pub fn new() -> Self {
-        GlobalAvgPool { input_shape: None }
+        Self::default()
     }
 }
 
-impl<T: Float> Layer<T> for GlobalAvgPool {
+impl<T: Float> Layer<T> for GlobalAvgPool<T> {
     fn describe(&self) -> String {
         "GlobalAvgPool".into()
     }
@@ -31,9 +36,14 @@ impl<T: Float> Layer<T> for GlobalAvgPool {
     /// If the input is not 4-D.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, h, w] = nchw("GlobalAvgPool", x);
+        let [n, c, h, w] = nchw("GlobalAvgPool", x.shape());
         self.input_shape = Some(x.dims());
-        x.reshape([n, c, h * w]).mean_axis(2, false)
+        let (x, hw) = (x.to_contiguous(), h * w);
+        let (xs, count) = (x.as_slice(), T::lit(hw as f64));
+        for (i, o) in self.out.write([n, c]).iter_mut().enumerate() {
+            *o = xs[i * hw..][..hw].iter().fold(T::zero(), |sum, &v| sum + v) / count;
+        }
+        self.out.share()
     }
 
     #[track_caller]
@@ -44,10 +54,12 @@ impl<T: Float> Layer<T> for GlobalAvgPool {
         let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3]);
         check_dout("GlobalAvgPool", &[n, c], dout);
         let scale = T::one() / T::lit(hw as f64);
-        dout.mul_scalar(scale)
-            .reshape([n, c, 1])
-            .broadcast_to([n, c, hw])
-            .reshape(shape)
+        let dout = dout.to_contiguous();
+        let dx = self.dx.write(shape);
+        for (plane, &g) in dx.chunks_exact_mut(hw.max(1)).zip(dout.as_slice()) {
+            plane.fill(g * scale);
+        }
+        self.dx.share()
     }
 }
 
@@ -58,18 +70,24 @@ impl<T: Float> Layer<T> for GlobalAvgPool {
 /// - input: `(N, C, H, W)`.
 /// - output: `(N, C)`.
 #[derive(Default)]
-pub struct GlobalMaxPool {
-    cache: Option<(Shape, Vec<usize>)>,
+pub struct GlobalMaxPool<T: Float> {
+    input_shape: Option<Shape>,
+    /// For each `(n, c)`, the position of its (first) maximum.
+    argmax: Vec<usize>,
+    /// The outputs `(N, C)`.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
-impl GlobalMaxPool {
+impl<T: Float> GlobalMaxPool<T> {
     /// A global max pooling layer.
     pub fn new() -> Self {
-        GlobalMaxPool { cache: None }
+        Self::default()
     }
 }
 
-impl<T: Float> Layer<T> for GlobalMaxPool {
+impl<T: Float> Layer<T> for GlobalMaxPool<T> {
     fn describe(&self) -> String {
         "GlobalMaxPool".into()
     }
@@ -78,30 +96,36 @@ impl<T: Float> Layer<T> for GlobalMaxPool {
     /// If the input is not 4-D or has no positions.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let [n, c, h, w] = nchw("GlobalMaxPool", x);
+        let [n, c, h, w] = nchw("GlobalMaxPool", x.shape());
         let flat = x.reshape([n, c, h * w]);
-        let argmax = flat.argmax_axis(2).into_vec();
+        self.argmax.clear();
+        self.argmax.extend(flat.argmax_axis(2).into_vec());
         let data = flat.as_slice();
-        let out = argmax
-            .iter()
-            .enumerate()
-            .map(|(i, &k)| data[i * h * w + k])
-            .collect();
-        self.cache = Some((x.dims(), argmax));
-        Tensor::from_vec(out, [n, c])
+        let out = self.out.write([n, c]);
+        for ((i, o), &k) in out.iter_mut().enumerate().zip(&self.argmax) {
+            *o = data[i * h * w + k];
+        }
+        self.input_shape = Some(x.dims());
+        self.out.share()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some((shape, argmax)) = &self.cache else {
+        let Some(shape) = self.input_shape else {
             backward_before_forward("GlobalMaxPool")
         };
         let (n, c, hw) = (shape[0], shape[1], shape[2] * shape[3]);
         check_dout("GlobalMaxPool", &[n, c], dout);
-        let mut dx = vec![T::zero(); n * c * hw];
-        for ((plane, &k), g) in dx.chunks_exact_mut(hw).zip(argmax).zip(dout.to_vec()) {
+        let dout = dout.to_contiguous();
+        let dx = self.dx.write(shape);
+        dx.fill(T::zero());
+        for ((plane, &k), &g) in dx
+            .chunks_exact_mut(hw.max(1))
+            .zip(&self.argmax)
+            .zip(dout.as_slice())
+        {
             plane[k] = g;
         }
-        Tensor::from_vec(dx, *shape)
+        self.dx.share()
     }
 }

@@ -67,6 +67,29 @@ pub struct BufferMut<'a, T> {
 ///
 /// `forward` caches what `backward` needs; `backward` fills the parameter gradients and returns
 /// the gradient with respect to the input. A layer never mutates its input.
+///
+/// # Reusing output buffers
+///
+/// A warm training step allocates nothing, by one rule. Every tensor a layer hands out (the
+/// output of `forward`, the input gradient of `backward`) is written into an [`OutputBuffer`](crate::OutputBuffer)
+/// the layer keeps, and handed out *sharing* that buffer: a [`Tensor`] is a view of storage
+/// behind a reference count, and a clone is one more reference, not a copy. The next call
+/// writes into the last buffer only if nobody else still holds it (the layer's own reference
+/// is the only one); else into a second buffer, if nobody holds that one; else into fresh
+/// storage. So a tensor you got back never changes under you, however long you keep it, and:
+///
+/// - a layer that keeps its input for backward (an [`Affine`](crate::Affine), a
+///   [`Convolution`](crate::Convolution)) holds the layer before's last output while that layer
+///   writes its next one, which then goes into its second buffer;
+/// - a caller that drops the tensors it got back before the call after next, as
+///   `Sequential` does, allocates nothing once both buffers are warm. `Sequential::loss` drops
+///   the last scores before its forward pass, so the last layer writes its first buffer again
+///   instead of warming a second one; a caller that keeps every output (a list of activations,
+///   say) gets fresh storage each time, and correct values.
+///
+/// Caches a layer never hands out (masks, `x̂`, argmax indices, per-thread scratch) are plain
+/// fields, overwritten in place. A layer that returns a view of its input ([`Flatten`](crate::Flatten),
+/// [`Dropout`](crate::Dropout) at inference in the inverted convention) owns no buffer for it.
 pub trait Layer<T: Float>: Send {
     /// A short description, such as `Affine(784→40)`.
     fn describe(&self) -> String;

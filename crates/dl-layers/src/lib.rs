@@ -48,37 +48,35 @@
 //! assert_eq!(names, ["W", "b", "W", "b"]);
 //! ```
 
-mod activation_buffers;
 mod affine;
 mod check;
-mod conv_blocks;
-mod convolution;
+pub mod conv;
 mod dropout;
 mod flatten;
 mod global_pool;
 pub mod gradcheck;
-pub mod im2col;
 mod init;
 mod layer;
-mod output_slots;
+mod output_buffer;
 mod pooling;
 mod relu;
 mod sigmoid;
 mod softmax_loss;
 mod tanh;
-mod unfold;
 
 pub use affine::Affine;
-pub use convolution::Convolution;
+pub use conv::Convolution;
+// The course's `im2col` and `col2im` (the module and the functions) at the crate's root.
+pub use conv::{col2im, conv_output_size, im2col};
 pub use dropout::{Dropout, DropoutKind};
 pub use flatten::Flatten;
 pub use global_pool::{GlobalAvgPool, GlobalMaxPool};
-pub use im2col::{col2im, conv_output_size, im2col};
 pub use init::Init;
 pub use layer::{
     BufferMut, Labels, Layer, Loss, Mode, ParamKind, ParamMut, backward_before_forward,
     dout_shape_mismatch,
 };
+pub use output_buffer::OutputBuffer;
 pub use pooling::{PoolKind, Pooling};
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;

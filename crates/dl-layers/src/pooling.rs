@@ -4,10 +4,10 @@ use dl_tensor::{Float, Shape, Tensor};
 
 use dl_tensor::for_each_chunk_mut;
 
-use crate::check::{check_dout, input_rank_mismatch};
-use crate::im2col::conv_output_size;
-use crate::output_slots::OutputSlots;
-use crate::{Layer, Mode, backward_before_forward};
+use crate::check::check_dout;
+use crate::conv::conv_output_size;
+use crate::conv::shape::nchw;
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// What a [`Pooling`] layer computes over each window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,8 +27,8 @@ pub enum PoolKind {
 /// `im2col` first; the values are the same). Max pooling caches where each window's (first)
 /// maximum came from, and backward adds `dout` there; average pooling spreads `dout` evenly over
 /// each window. Overlapping windows add up. As in the course, padding is zeros and counts in both
-/// the maximum and the mean. Samples run in parallel; the output, the cache and the input
-/// gradient are kept and reused between steps (see [`Tensor::recycle`]).
+/// the maximum and the mean. Samples run in parallel; the output and input gradient go into
+/// [`OutputBuffer`]s and the cache is overwritten in place, so a warm step allocates nothing.
 ///
 /// # Shapes
 /// - input: `(N, C, H, W)`.
@@ -54,10 +54,10 @@ pub struct Pooling<T: Float> {
     /// Max pooling: for each output (NCHW order), the offset in its sample of the input element
     /// its maximum came from, or [`FROM_PADDING`].
     argmax: Vec<usize>,
-    /// The outputs handed out, reused in turn.
-    out: OutputSlots<T>,
-    /// The input gradient handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The outputs.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 struct Cache {
@@ -87,8 +87,8 @@ impl<T: Float> Pooling<T> {
             pad,
             cache: None,
             argmax: Vec::new(),
-            out: OutputSlots::default(),
-            dx: Tensor::zeros([0]),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -115,10 +115,7 @@ impl<T: Float> Pooling<T> {
     /// If the input is not 4-D or is smaller than the window.
     #[track_caller]
     pub fn output_shape(&self, input: &[usize]) -> [usize; 4] {
-        let [n, c, h, w] = match *input {
-            [n, c, h, w] => [n, c, h, w],
-            _ => input_rank_mismatch(&self.describe(), "4-D (N, C, H, W)", input),
-        };
+        let [n, c, h, w] = nchw(|| self.describe(), input);
         [
             n,
             c,
@@ -148,7 +145,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
         let out_shape = windows.output_shape(x.shape()[0]);
         let x = x.to_contiguous();
         let (image, per_sample) = (x.as_slice(), windows.per_sample());
-        let out = self.out.next().recycle(out_shape, T::zero());
+        let out = self.out.write(out_shape);
         match self.kind {
             PoolKind::Max => {
                 self.argmax.resize(out.len(), FROM_PADDING);
@@ -178,7 +175,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
             input_shape: x.dims(),
             windows,
         });
-        self.out.last().clone()
+        self.out.share()
     }
 
     #[track_caller]
@@ -195,7 +192,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
         let dout = dout.to_contiguous();
         let (d, per_sample) = (dout.as_slice(), windows.per_sample());
         let (kind, argmax) = (self.kind, &self.argmax);
-        let dx = self.dx.recycle(cache.input_shape, T::zero());
+        let dx = self.dx.write(cache.input_shape);
         if windows.image_len() > 0 {
             for_each_chunk_mut(dx, windows.image_len(), |i, dx_i| {
                 dx_i.fill(T::zero());
@@ -212,7 +209,7 @@ impl<T: Float> Layer<T> for Pooling<T> {
                 }
             });
         }
-        self.dx.clone()
+        self.dx.share()
     }
 }
 

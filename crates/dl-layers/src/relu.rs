@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::activation_buffers::ActivationBuffers;
-use crate::{Layer, Mode};
+use crate::check::check_dout;
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// `max(0, x)` element-wise; the gradient passes where `x > 0` and is zero elsewhere
 /// (at `x = 0` too, as the course's `mask = (x <= 0)`).
@@ -12,15 +12,18 @@ use crate::{Layer, Mode};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Relu<T: Float> {
-    /// The last output (what backward needs) and the last input gradient.
-    buffers: ActivationBuffers<T>,
+    /// The outputs `y` (the last one is what backward needs).
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Relu<T> {
     /// A ReLU layer.
     pub fn new() -> Self {
         Relu {
-            buffers: ActivationBuffers::default(),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 }
@@ -31,18 +34,21 @@ impl<T: Float> Layer<T> for Relu<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        self.buffers
-            .forward(x, |v| if v > T::zero() { v } else { T::zero() })
+        x.map_into(self.out.next_tensor(), |v| {
+            if v > T::zero() { v } else { T::zero() }
+        });
+        self.out.share()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        self.buffers.backward(
-            "Relu",
-            dout,
-            |d, y| {
-                if y > T::zero() { d } else { T::zero() }
-            },
-        )
+        let Some(y) = self.out.last() else {
+            backward_before_forward("Relu")
+        };
+        check_dout("Relu", y.shape(), dout);
+        dout.zip_map_into(y, self.dx.next_tensor(), "Relu", |d, y| {
+            if y > T::zero() { d } else { T::zero() }
+        });
+        self.dx.share()
     }
 }

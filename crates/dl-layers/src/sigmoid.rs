@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::activation_buffers::ActivationBuffers;
-use crate::{Layer, Mode};
+use crate::check::check_dout;
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// `σ(x) = 1 / (1 + e⁻ˣ)` element-wise, computed without overflow for large `|x|`;
 /// backward `dx = dout · σ(x)·(1 − σ(x))` from the cached output.
@@ -12,15 +12,18 @@ use crate::{Layer, Mode};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Sigmoid<T: Float> {
-    /// The last output (what backward needs) and the last input gradient.
-    buffers: ActivationBuffers<T>,
+    /// The outputs `y` (the last one is what backward needs).
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Sigmoid<T> {
     /// A sigmoid layer.
     pub fn new() -> Self {
         Sigmoid {
-            buffers: ActivationBuffers::default(),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 }
@@ -41,12 +44,19 @@ impl<T: Float> Layer<T> for Sigmoid<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        self.buffers.forward(x, sigmoid)
+        x.map_into(self.out.next_tensor(), sigmoid);
+        self.out.share()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        self.buffers
-            .backward("Sigmoid", dout, |d, y| d * y * (T::one() - y))
+        let Some(y) = self.out.last() else {
+            backward_before_forward("Sigmoid")
+        };
+        check_dout("Sigmoid", y.shape(), dout);
+        dout.zip_map_into(y, self.dx.next_tensor(), "Sigmoid", |d, y| {
+            d * y * (T::one() - y)
+        });
+        self.dx.share()
     }
 }

@@ -3,7 +3,7 @@
 use dl_tensor::{Float, Tensor};
 
 use crate::check::input_rank_mismatch;
-use crate::{Labels, Loss, backward_before_forward};
+use crate::{Labels, Loss, OutputBuffer, backward_before_forward};
 
 /// The course's `SoftmaxWithLoss`: `y = softmax(scores)` row by row (shifted by the row maximum
 /// so `exp` never overflows), loss `−Σₙ log(y[n, tₙ] + 1e-7) / N`, backward `(y − t) / N`.
@@ -37,8 +37,8 @@ pub struct SoftmaxWithLoss<T: Float> {
     one_hot: Tensor<T>,
     /// The last class indices, when they came as indices.
     indices: Vec<usize>,
-    /// The gradient handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The gradients handed out.
+    dx: OutputBuffer<T>,
 }
 
 /// How the last labels came.
@@ -65,7 +65,7 @@ impl<T: Float> SoftmaxWithLoss<T> {
             target: None,
             one_hot: Tensor::zeros([0]),
             indices: Vec::new(),
-            dx: Tensor::zeros([0]),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -177,21 +177,22 @@ impl<T: Float> Loss<T> for SoftmaxWithLoss<T> {
         let (n, classes) = (self.y.shape()[0], self.y.shape()[1]);
         let scale = T::one() / T::lit(n as f64);
         match target {
-            Target::OneHot => {
-                self.y
-                    .zip_map_into(&self.one_hot, &mut self.dx, "SoftmaxWithLoss", |y, t| {
-                        (y - t) * scale
-                    })
-            }
+            Target::OneHot => self.y.zip_map_into(
+                &self.one_hot,
+                self.dx.next_tensor(),
+                "SoftmaxWithLoss",
+                |y, t| (y - t) * scale,
+            ),
             Target::Index => {
-                self.y.map_into(&mut self.dx, |v| v);
-                let d = self.dx.as_mut_slice();
+                let dx = self.dx.next_tensor();
+                self.y.map_into(dx, |v| v);
+                let d = dx.as_mut_slice();
                 for (row, &k) in self.indices.iter().enumerate() {
                     d[row * classes + k] -= T::one();
                 }
                 d.iter_mut().for_each(|v| *v *= scale);
             }
         }
-        self.dx.clone()
+        self.dx.share()
     }
 }

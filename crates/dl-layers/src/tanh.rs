@@ -2,8 +2,8 @@
 
 use dl_tensor::{Float, Tensor};
 
-use crate::activation_buffers::ActivationBuffers;
-use crate::{Layer, Mode};
+use crate::check::check_dout;
+use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
 /// `tanh x` element-wise; backward `dx = dout · (1 − y²)` from the cached output `y`.
 ///
@@ -11,15 +11,18 @@ use crate::{Layer, Mode};
 /// Any input shape; the output and `dx` have the input's shape.
 #[derive(Default)]
 pub struct Tanh<T: Float> {
-    /// The last output (what backward needs) and the last input gradient.
-    buffers: ActivationBuffers<T>,
+    /// The outputs `y` (the last one is what backward needs).
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Tanh<T> {
     /// A tanh layer.
     pub fn new() -> Self {
         Tanh {
-            buffers: ActivationBuffers::default(),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 }
@@ -30,12 +33,19 @@ impl<T: Float> Layer<T> for Tanh<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        self.buffers.forward(x, T::tanh)
+        x.map_into(self.out.next_tensor(), T::tanh);
+        self.out.share()
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        self.buffers
-            .backward("Tanh", dout, |d, y| d * (T::one() - y * y))
+        let Some(y) = self.out.last() else {
+            backward_before_forward("Tanh")
+        };
+        check_dout("Tanh", y.shape(), dout);
+        dout.zip_map_into(y, self.dx.next_tensor(), "Tanh", |d, y| {
+            d * (T::one() - y * y)
+        });
+        self.dx.share()
     }
 }

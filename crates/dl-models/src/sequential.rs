@@ -316,8 +316,13 @@ impl<T: Float> Sequential<T> {
 
     /// Forward pass and loss: the data loss, every layer's auxiliary term, and the built-in
     /// weight penalty's term.
+    ///
+    /// The last scores are dropped before the forward pass and kept after it
+    /// ([`Sequential::last_scores`]), so a warm step allocates nothing (see the rule on
+    /// [`Layer`](Layer#reusing-output-buffers)).
     pub fn loss(&mut self, x: &Tensor<T>, labels: Labels<'_, T>, mode: Mode) -> T {
-        // Dropped first, so the last layer can reuse its output buffer.
+        // Dropped first: nobody else then holds the last layer's buffer, which it reuses (the
+        // rule is on `Layer`'s docs, "Reusing output buffers").
         self.last_scores = None;
         let scores = self.forward(x, mode);
         let aux = self

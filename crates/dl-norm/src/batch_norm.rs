@@ -237,25 +237,17 @@ impl<T: Float> Layer<T> for BatchNorm<T> {
         match mode {
             Mode::Train => {
                 let x = x.to_contiguous();
-                let (mean, var) = batch_moments(x.as_slice(), &layout);
-                update_running(&mut self.running_mean, &mean, self.config.momentum);
-                update_running(&mut self.running_var, &var, self.config.momentum);
-                self.core.forward_with(&x, layout, &mean, &var, false)
+                let moments = &mut self.core.moments;
+                batch_moments(x.as_slice(), &layout, moments);
+                update_running(&mut self.running_mean, &moments.mean, self.config.momentum);
+                update_running(&mut self.running_var, &moments.var, self.config.momentum);
+                self.core.forward(&x, layout, false)
             }
             Mode::Eval => {
-                let mean: Vec<f64> = self
-                    .running_mean
-                    .to_vec()
-                    .iter()
-                    .map(|v| v.as_f64())
-                    .collect();
-                let var: Vec<f64> = self
-                    .running_var
-                    .to_vec()
-                    .iter()
-                    .map(|v| v.as_f64())
-                    .collect();
-                self.core.forward_with(x, layout, &mean, &var, true)
+                self.core
+                    .moments
+                    .set_to(&self.running_mean, &self.running_var);
+                self.core.forward(x, layout, true)
             }
         }
     }

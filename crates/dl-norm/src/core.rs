@@ -12,7 +12,9 @@
 //! | LayerNorm, all axes | `(N, C, H·W)` | mid, inner | mid, inner |
 //! | InstanceNorm | `(N, C, H·W)` | inner | mid |
 
-use dl_layers::{BufferMut, ParamKind, ParamMut, backward_before_forward, dout_shape_mismatch};
+use dl_layers::{
+    BufferMut, OutputBuffer, ParamKind, ParamMut, backward_before_forward, dout_shape_mismatch,
+};
 use dl_tensor::{Float, Shape, Tensor};
 
 /// A 3-axis view of a contiguous input and the roles of its axes.
@@ -85,41 +87,91 @@ impl Layout {
     }
 }
 
-/// Per-group mean and biased variance (divided by the group size), accumulated in `f64` with
-/// two passes.
-pub(crate) fn batch_moments<T: Float>(x: &[T], layout: &Layout) -> (Vec<f64>, Vec<f64>) {
+/// Per-group means and biased variances, in `f64`.
+#[derive(Default)]
+pub(crate) struct Moments {
+    pub mean: Vec<f64>,
+    pub var: Vec<f64>,
+}
+
+impl Moments {
+    /// The statistics `mean` and `var` (running statistics), as they are.
+    pub fn set_to<T: Float>(&mut self, mean: &Tensor<T>, var: &Tensor<T>) {
+        fill_f64(&mut self.mean, mean);
+        fill_f64(&mut self.var, var);
+    }
+}
+
+fn fill_f64<T: Float>(dst: &mut Vec<f64>, src: &Tensor<T>) {
+    let src = src.to_contiguous();
+    dst.clear();
+    dst.extend(src.as_slice().iter().map(|v| v.as_f64()));
+}
+
+/// Per-group mean and biased variance (divided by the group size) of `x` into `moments`,
+/// accumulated in `f64` with two passes.
+pub(crate) fn batch_moments<T: Float>(x: &[T], layout: &Layout, moments: &mut Moments) {
     let groups = layout.groups();
     let m = layout.group_size() as f64;
-    let mut mean = vec![0.0f64; groups];
+    let Moments { mean, var } = moments;
+    zeroed(mean, groups);
     layout.for_each(|i, g, _| mean[g] += x[i].as_f64());
     mean.iter_mut().for_each(|s| *s /= m);
-    let mut var = vec![0.0f64; groups];
+    zeroed(var, groups);
     layout.for_each(|i, g, _| {
         let d = x[i].as_f64() - mean[g];
         var[g] += d * d;
     });
     var.iter_mut().for_each(|s| *s /= m);
-    (mean, var)
 }
 
-/// What backward needs from the last forward pass.
-struct Cache<T> {
-    xhat: Vec<T>,
-    inv_std: Vec<T>,
+/// Makes `v` hold `len` zeros, reusing its capacity.
+fn zeroed<V: Copy + Default>(v: &mut Vec<V>, len: usize) {
+    v.clear();
+    v.resize(len, V::default());
+}
+
+/// What backward needs from the last forward pass, besides [`NormCore`]'s kept vectors.
+#[derive(Clone, Copy)]
+struct Cache {
     layout: Layout,
     shape: Shape,
     /// Whether the statistics were constants (running statistics in eval mode).
     fixed_stats: bool,
 }
 
-/// γ, β, their gradients and the forward cache: the state every normalization layer shares.
+/// Backward's sums per parameter entry and per group, in `f64`.
+#[derive(Default)]
+struct Sums {
+    dgamma: Vec<f64>,
+    dbeta: Vec<f64>,
+    dxhat: Vec<f64>,
+    dxhat_xhat: Vec<f64>,
+}
+
+/// γ, β, their gradients, the statistics, and the forward cache and outputs: the state every
+/// normalization layer shares. Every vector is kept and overwritten from step to step, and the
+/// output and input gradient go into [`OutputBuffer`]s, so a warm step allocates nothing.
 pub(crate) struct NormCore<T> {
     pub gamma: Tensor<T>,
     pub beta: Tensor<T>,
     dgamma: Tensor<T>,
     dbeta: Tensor<T>,
     pub eps: f64,
-    cache: Option<Cache<T>>,
+    /// The statistics the next forward pass normalizes with.
+    pub moments: Moments,
+    cache: Option<Cache>,
+    /// `x̂` of the last forward pass.
+    xhat: Vec<T>,
+    /// `1/√(σ² + ε)` per group, of the last forward pass.
+    inv_std: Vec<T>,
+    /// Per group: μ in forward; `mean(dx̂)` in backward.
+    per_group: Vec<T>,
+    /// Per group: `mean(dx̂·x̂)` in backward.
+    per_group_2: Vec<T>,
+    sums: Sums,
+    out: OutputBuffer<T>,
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> NormCore<T> {
@@ -131,45 +183,51 @@ impl<T: Float> NormCore<T> {
             dgamma: Tensor::zeros(param_shape),
             dbeta: Tensor::zeros(param_shape),
             eps,
+            moments: Moments::default(),
             cache: None,
+            xhat: Vec::new(),
+            inv_std: Vec::new(),
+            per_group: Vec::new(),
+            per_group_2: Vec::new(),
+            sums: Sums::default(),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
-    /// Normalizes `x` with the given per-group statistics (`mean`, biased `var`), then scales
-    /// and shifts. `fixed_stats` says whether backward should treat them as constants.
-    pub fn forward_with(
-        &mut self,
-        x: &Tensor<T>,
-        layout: Layout,
-        mean: &[f64],
-        var: &[f64],
-        fixed_stats: bool,
-    ) -> Tensor<T> {
+    /// Normalizes `x` with [`NormCore::moments`] (per-group mean and biased variance), then
+    /// scales and shifts. `fixed_stats` says whether backward should treat them as constants.
+    pub fn forward(&mut self, x: &Tensor<T>, layout: Layout, fixed_stats: bool) -> Tensor<T> {
         debug_assert_eq!(layout.params(), self.gamma.len());
         let x = x.to_contiguous();
         let xs = x.as_slice();
-        let inv_std: Vec<T> = var
-            .iter()
-            .map(|&v| T::lit(1.0 / (v + self.eps).sqrt()))
-            .collect();
-        let mean: Vec<T> = mean.iter().map(|&m| T::lit(m)).collect();
+        let eps = self.eps;
+        self.inv_std.clear();
+        self.inv_std.extend(
+            self.moments
+                .var
+                .iter()
+                .map(|&v| T::lit(1.0 / (v + eps).sqrt())),
+        );
+        self.per_group.clear();
+        self.per_group
+            .extend(self.moments.mean.iter().map(|&m| T::lit(m)));
         let (gamma, beta) = (self.gamma.to_contiguous(), self.beta.to_contiguous());
         let (gs, bs) = (gamma.as_slice(), beta.as_slice());
-        let mut xhat = vec![T::zero(); xs.len()];
-        let mut y = vec![T::zero(); xs.len()];
+        let (mean, inv_std) = (&self.per_group, &self.inv_std);
+        zeroed(&mut self.xhat, xs.len());
+        let (xhat, y) = (&mut self.xhat, self.out.write(x.dims()));
         layout.for_each(|i, g, p| {
             let h = (xs[i] - mean[g]) * inv_std[g];
             xhat[i] = h;
             y[i] = gs[p] * h + bs[p];
         });
         self.cache = Some(Cache {
-            xhat,
-            inv_std,
             layout,
             shape: x.dims(),
             fixed_stats,
         });
-        Tensor::from_vec(y, x.dims())
+        self.out.share()
     }
 
     /// Fills ∂γ and ∂β and returns ∂x for the last forward pass.
@@ -178,7 +236,7 @@ impl<T: Float> NormCore<T> {
     /// If no forward pass ran, or `dout` has another shape than the last output.
     #[track_caller]
     pub fn backward(&mut self, layer: &'static str, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(cache) = &self.cache else {
+        let Some(cache) = self.cache else {
             backward_before_forward(layer)
         };
         if dout.shape() != &*cache.shape {
@@ -189,12 +247,18 @@ impl<T: Float> NormCore<T> {
         let layout = cache.layout;
         let gamma = self.gamma.to_contiguous();
         let gs = gamma.as_slice();
-        let (xhat, inv_std) = (&cache.xhat, &cache.inv_std);
+        let (xhat, inv_std) = (&self.xhat, &self.inv_std);
 
-        let mut dgamma = vec![0.0f64; layout.params()];
-        let mut dbeta = vec![0.0f64; layout.params()];
-        let mut sum_dxhat = vec![0.0f64; layout.groups()];
-        let mut sum_dxhat_xhat = vec![0.0f64; layout.groups()];
+        let Sums {
+            dgamma,
+            dbeta,
+            dxhat: sum_dxhat,
+            dxhat_xhat: sum_dxhat_xhat,
+        } = &mut self.sums;
+        zeroed(dgamma, layout.params());
+        zeroed(dbeta, layout.params());
+        zeroed(sum_dxhat, layout.groups());
+        zeroed(sum_dxhat_xhat, layout.groups());
         layout.for_each(|i, g, p| {
             let (d, h) = (dy[i].as_f64(), xhat[i].as_f64());
             dbeta[p] += d;
@@ -203,23 +267,26 @@ impl<T: Float> NormCore<T> {
             sum_dxhat[g] += dh;
             sum_dxhat_xhat[g] += dh * h;
         });
-        self.dgamma = Tensor::from_vec(dgamma.into_iter().map(T::lit).collect(), self.gamma.dims());
-        self.dbeta = Tensor::from_vec(dbeta.into_iter().map(T::lit).collect(), self.beta.dims());
+        write_lit(&mut self.dgamma, self.gamma.dims(), dgamma);
+        write_lit(&mut self.dbeta, self.beta.dims(), dbeta);
 
-        let mut dx = vec![T::zero(); dy.len()];
+        let dx = self.dx.write(cache.shape);
         if cache.fixed_stats {
             layout.for_each(|i, g, p| dx[i] = dy[i] * gs[p] * inv_std[g]);
         } else {
             // dx = (1/σ)·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)) over each group.
             let m = layout.group_size() as f64;
-            let mean_dh: Vec<T> = sum_dxhat.iter().map(|&s| T::lit(s / m)).collect();
-            let mean_dhh: Vec<T> = sum_dxhat_xhat.iter().map(|&s| T::lit(s / m)).collect();
+            let (mean_dh, mean_dhh) = (&mut self.per_group, &mut self.per_group_2);
+            mean_dh.clear();
+            mean_dh.extend(sum_dxhat.iter().map(|&s| T::lit(s / m)));
+            mean_dhh.clear();
+            mean_dhh.extend(sum_dxhat_xhat.iter().map(|&s| T::lit(s / m)));
             layout.for_each(|i, g, p| {
                 let dh = dy[i] * gs[p];
                 dx[i] = inv_std[g] * (dh - mean_dh[g] - xhat[i] * mean_dhh[g]);
             });
         }
-        Tensor::from_vec(dx, cache.shape)
+        self.dx.share()
     }
 
     /// Visits γ (`"gamma"`, [`ParamKind::Scale`]) then β (`"beta"`, [`ParamKind::Shift`]).
@@ -238,6 +305,13 @@ impl<T: Float> NormCore<T> {
             value: &mut self.beta,
             grad: &mut self.dbeta,
         });
+    }
+}
+
+/// Overwrites `dst` with `values` as `T`, in `shape`.
+fn write_lit<T: Float>(dst: &mut Tensor<T>, shape: Shape, values: &[f64]) {
+    for (d, &v) in dst.recycle(shape, T::zero()).iter_mut().zip(values) {
+        *d = T::lit(v);
     }
 }
 
@@ -296,9 +370,10 @@ mod tests {
             reduce: [true, true, true],
             param: [false, false, false],
         };
-        let (m, v) = batch_moments(&[1.0f64, 2.0, 3.0, 6.0], &layout);
-        assert_eq!(m, vec![3.0]);
+        let mut moments = Moments::default();
+        batch_moments(&[1.0f64, 2.0, 3.0, 6.0], &layout, &mut moments);
+        assert_eq!(moments.mean, vec![3.0]);
         // ((−2)² + (−1)² + 0² + 3²) / 4 = 14/4.
-        assert_eq!(v, vec![3.5]);
+        assert_eq!(moments.var, vec![3.5]);
     }
 }

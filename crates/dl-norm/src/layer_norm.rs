@@ -141,8 +141,8 @@ impl<T: Float> Layer<T> for LayerNorm<T> {
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
         let layout = self.layout(x.shape());
         let x = x.to_contiguous();
-        let (mean, var) = batch_moments(x.as_slice(), &layout);
-        self.core.forward_with(&x, layout, &mean, &var, false)
+        batch_moments(x.as_slice(), &layout, &mut self.core.moments);
+        self.core.forward(&x, layout, false)
     }
 
     #[track_caller]

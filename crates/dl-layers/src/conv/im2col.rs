@@ -1,5 +1,5 @@
-//! `im2col` and `col2im`: the course's unrolling of convolution windows into matrix rows, and
-//! its adjoint.
+//! `im2col` and `col2im`, the course's `common/util.py` functions: every window of the input as
+//! a row of a matrix, and the adjoint that adds the rows back into an image.
 //!
 //! For an input `(N, C, H, W)` and a `FH×FW` window, `im2col` gives a matrix of shape
 //! `(N·OH·OW, C·FH·FW)`: one row per output position, ordered `(n, oh, ow)`, and one column per
@@ -21,90 +21,13 @@
 
 use dl_tensor::{Float, Tensor, for_each_chunk_mut};
 
-use crate::check::input_rank_mismatch;
-use crate::conv_blocks::transpose;
-
-/// `(input + 2·pad − filter) / stride + 1`, rounded down (a window never hangs over the padded
-/// edge).
-///
-/// # Panics
-/// If `stride` is zero or the filter is larger than the padded input.
-#[track_caller]
-pub fn conv_output_size(input: usize, filter: usize, stride: usize, pad: usize) -> usize {
-    if stride == 0 || filter == 0 || filter > input + 2 * pad {
-        bad_geometry(input, filter, stride, pad);
-    }
-    (input + 2 * pad - filter) / stride + 1
-}
-
-#[cold]
-#[track_caller]
-fn bad_geometry(input: usize, filter: usize, stride: usize, pad: usize) -> ! {
-    panic!(
-        "conv_output_size: a filter of {filter} with stride {stride} does not fit an input of \
-         {input} padded by {pad} (need 1 ≤ filter ≤ input + 2·pad and stride ≥ 1)"
-    )
-}
-
-/// The geometry of one im2col: input `(n, c, h, w)`, window, stride, pad, output `oh×ow`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Geometry {
-    pub(crate) n: usize,
-    pub(crate) c: usize,
-    pub(crate) h: usize,
-    pub(crate) w: usize,
-    pub(crate) fh: usize,
-    pub(crate) fw: usize,
-    pub(crate) stride: usize,
-    pub(crate) pad: usize,
-    pub(crate) oh: usize,
-    pub(crate) ow: usize,
-}
+use super::blocks::transpose;
+pub use super::shape::conv_output_size;
+use super::shape::{Geometry, nchw};
 
 impl Geometry {
-    /// The geometry of a `fh×fw` window over an input of `shape` `(N, C, H, W)`.
-    ///
-    /// # Panics
-    /// If the window does not fit (see [`conv_output_size`]).
-    #[track_caller]
-    pub(crate) fn new(shape: [usize; 4], fh: usize, fw: usize, stride: usize, pad: usize) -> Self {
-        let [n, c, h, w] = shape;
-        Geometry {
-            n,
-            c,
-            h,
-            w,
-            fh,
-            fw,
-            stride,
-            pad,
-            oh: conv_output_size(h, fh, stride, pad),
-            ow: conv_output_size(w, fw, stride, pad),
-        }
-    }
-
-    /// Columns of the column matrix: `C·FH·FW`.
-    pub(crate) fn row_len(&self) -> usize {
-        self.c * self.fh * self.fw
-    }
-
-    /// Output positions per sample: `OH·OW`.
-    pub(crate) fn positions(&self) -> usize {
-        self.oh * self.ow
-    }
-
-    /// Rows of the column matrix: `N·OH·OW`.
-    pub(crate) fn rows(&self) -> usize {
-        self.n * self.positions()
-    }
-
-    /// Elements of one input sample: `C·H·W`.
-    pub(crate) fn image_len(&self) -> usize {
-        self.c * self.h * self.w
-    }
-
-    /// Every sample of `input` `(N, C, H, W)` unrolled into `col` `(N·OH·OW, C·FH·FW)`, in
-    /// parallel over samples: [`Geometry::unfold_sample`], transposed.
+    /// im2col of every sample of `input` `(N, C, H, W)` into `col` `(N·OH·OW, C·FH·FW)`, in
+    /// parallel over samples: [`Geometry::im2col_transposed`], transposed.
     fn im2col_into<T: Float>(&self, input: &[T], col: &mut [T]) {
         let (image_len, positions, row_len) = (self.image_len(), self.positions(), self.row_len());
         if positions * row_len == 0 {
@@ -112,7 +35,7 @@ impl Geometry {
         }
         for_each_chunk_mut(col, positions * row_len, |i, col_i| {
             let mut col_t = vec![T::zero(); row_len * positions];
-            self.unfold_sample(&input[i * image_len..][..image_len], &mut col_t, positions);
+            self.im2col_transposed(&input[i * image_len..][..image_len], &mut col_t, positions);
             transpose(&col_t, row_len, positions, col_i, |_, v| v);
         });
     }
@@ -128,20 +51,13 @@ impl Geometry {
             let col_i = &col[i * positions * row_len..][..positions * row_len];
             let mut col_t = vec![T::zero(); row_len * positions];
             transpose(col_i, positions, row_len, &mut col_t, |_, v| v);
-            self.fold_sample(&mut col_t, positions, image_i);
+            self.col2im_transposed(&mut col_t, positions, image_i);
         });
     }
 }
 
-#[track_caller]
-pub(crate) fn four_dims(op: &str, shape: &[usize]) -> [usize; 4] {
-    match *shape {
-        [n, c, h, w] => [n, c, h, w],
-        _ => input_rank_mismatch(op, "4-D (N, C, H, W)", shape),
-    }
-}
-
-/// Unrolls every `fh×fw` window of `x` into a row: `(N, C, H, W)` → `(N·OH·OW, C·FH·FW)`.
+/// Every `fh×fw` window of `x` as a row: `(N, C, H, W)` → `(N·OH·OW, C·FH·FW)` (the course's
+/// `im2col(input_data, filter_h, filter_w, stride, pad)`).
 ///
 /// # Panics
 /// If `x` is not 4-D or the window does not fit (see [`conv_output_size`]).
@@ -153,7 +69,7 @@ pub fn im2col<T: Float>(
     stride: usize,
     pad: usize,
 ) -> Tensor<T> {
-    let g = Geometry::new(four_dims("im2col", x.shape()), fh, fw, stride, pad);
+    let g = Geometry::new(nchw("im2col", x.shape()), fh, fw, stride, pad);
     let x = x.to_contiguous();
     let mut col = vec![T::zero(); g.rows() * g.row_len()];
     g.im2col_into(x.as_slice(), &mut col);
@@ -161,7 +77,8 @@ pub fn im2col<T: Float>(
 }
 
 /// The adjoint of [`im2col`]: adds every row's window back into an image of `input_shape`
-/// `(N, C, H, W)`, accumulating where windows overlap and dropping the padding.
+/// `(N, C, H, W)`, accumulating where windows overlap and dropping the padding (the course's
+/// `col2im(col, input_shape, filter_h, filter_w, stride, pad)` and its `+=`).
 ///
 /// # Panics
 /// If `input_shape` is not 4-D, the window does not fit, or `col` is not
@@ -175,7 +92,7 @@ pub fn col2im<T: Float>(
     stride: usize,
     pad: usize,
 ) -> Tensor<T> {
-    let g = Geometry::new(four_dims("col2im", input_shape), fh, fw, stride, pad);
+    let g = Geometry::new(nchw("col2im", input_shape), fh, fw, stride, pad);
     let expected = [g.rows(), g.row_len()];
     if col.shape() != expected {
         col_shape_mismatch(col.shape(), &expected, input_shape);

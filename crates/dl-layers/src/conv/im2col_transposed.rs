@@ -1,14 +1,15 @@
-//! The transposed column matrix of one sample, `(C·FH·FW, OH·OW)`, and its adjoint.
+//! im2col and col2im of one sample, transposed: the column matrix `(C·FH·FW, OH·OW)` that
+//! [`Convolution`](crate::Convolution) multiplies, and its adjoint.
 //!
 //! Row `(c, ky, kx)` holds, for every output position, the input pixel the window's element
 //! `(c, ky, kx)` sits on (zero in the padding): the transpose of a sample's
-//! [`im2col`](crate::im2col::im2col) rows. For each output row `oy` that pixel run is one input
-//! line read with the stride, so with stride 1 the unrolling copies whole lines and the fold
-//! adds whole lines, instead of one `FW`-element window line per output position.
+//! [`im2col`](super::im2col()) rows. For each output row `oy` that pixel run is one input line
+//! read with the stride, so with stride 1 im2col copies whole lines and col2im adds whole lines,
+//! instead of one `FW`-element window line per output position.
 
 use dl_tensor::Float;
 
-use crate::im2col::Geometry;
+use super::shape::Geometry;
 
 impl Geometry {
     /// Output columns `lo..hi` whose input column `ox·stride + kx − pad` lies inside the image
@@ -58,10 +59,15 @@ impl Geometry {
         }
     }
 
-    /// Unrolls one sample `image` `(C, H, W)` into the transposed column matrix: row `r`
+    /// im2col of one sample `image` `(C, H, W)`, written transposed: row `r`
     /// starts at `col_t[r·row_stride]` and holds `OH·OW` elements, every one written (zeros
     /// for padding). `row_stride ≥ OH·OW` lets several samples share the rows side by side.
-    pub(crate) fn unfold_sample<T: Float>(&self, image: &[T], col_t: &mut [T], row_stride: usize) {
+    pub(crate) fn im2col_transposed<T: Float>(
+        &self,
+        image: &[T],
+        col_t: &mut [T],
+        row_stride: usize,
+    ) {
         let (ow, s, w) = (self.ow, self.stride, self.w);
         self.for_each_row(|row, rows, cols, src| {
             let out = &mut col_t[row * row_stride..][..self.positions()];
@@ -96,10 +102,10 @@ impl Geometry {
         });
     }
 
-    /// The adjoint of [`Geometry::unfold_sample`]: overwrites `image` `(C, H, W)` with every
+    /// The adjoint of [`Geometry::im2col_transposed`]: overwrites `image` `(C, H, W)` with every
     /// element of `col_t` added back onto the pixel it was read from (padding dropped). The
     /// padding elements of `col_t` may be overwritten with zeros.
-    pub(crate) fn fold_sample<T: Float>(
+    pub(crate) fn col2im_transposed<T: Float>(
         &self,
         col_t: &mut [T],
         row_stride: usize,
@@ -174,7 +180,7 @@ fn zero_padding<T: Float>(line: &mut [T], inside: &std::ops::Range<usize>) {
 
 #[cfg(test)]
 mod tests {
-    use crate::im2col::Geometry;
+    use crate::conv::shape::Geometry;
 
     /// Strides 1 to 3, pads 0 to 2, square and non-square windows; those with stride 1 and an
     /// output as wide as the input (a 3×3 window with pad 1, a 1×1 or 3×1 window with pad 0)
@@ -208,7 +214,7 @@ mod tests {
             let image = values(g.image_len(), 1);
             // Two samples side by side: the second half of each row is another sample's.
             let mut col_t = vec![f64::NAN; g.row_len() * 2 * p];
-            g.unfold_sample(&image, &mut col_t, 2 * p);
+            g.im2col_transposed(&image, &mut col_t, 2 * p);
             for (c, ky, kx) in (0..g.c)
                 .flat_map(|c| (0..g.fh).flat_map(move |ky| (0..g.fw).map(move |kx| (c, ky, kx))))
             {
@@ -229,18 +235,18 @@ mod tests {
     }
 
     #[test]
-    fn fold_is_the_adjoint_of_unfold() {
-        // ⟨unfold(x), y⟩ = ⟨x, fold(y)⟩ for every x, y (exact with small integers).
+    fn col2im_transposed_is_the_adjoint_of_im2col_transposed() {
+        // ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for every x, y (exact with small integers).
         for g in geometries() {
             let (p, ckk) = (g.positions(), g.row_len());
             let x = values(g.image_len(), 2);
             let y = values(ckk * p, 3);
             let mut col_t = vec![0.0; ckk * p];
-            g.unfold_sample(&x, &mut col_t, p);
-            let mut folded = vec![f64::NAN; g.image_len()];
-            g.fold_sample(&mut y.clone(), p, &mut folded);
+            g.im2col_transposed(&x, &mut col_t, p);
+            let mut summed = vec![f64::NAN; g.image_len()];
+            g.col2im_transposed(&mut y.clone(), p, &mut summed);
             let lhs: f64 = col_t.iter().zip(&y).map(|(a, b)| a * b).sum();
-            let rhs: f64 = x.iter().zip(&folded).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&summed).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs, "{g:?}");
         }
     }

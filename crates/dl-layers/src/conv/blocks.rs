@@ -3,7 +3,7 @@
 
 use dl_tensor::{Float, for_each_chunk_mut};
 
-use crate::im2col::Geometry;
+use super::shape::Geometry;
 
 /// The sum of `values` in 16 interleaved partial sums, added pairwise at the end: one running
 /// sum would make every addition wait for the one before.
@@ -31,9 +31,9 @@ pub(crate) fn sum_in_lanes<T: Float>(values: &[T]) -> T {
     lanes[0]
 }
 
-/// Bytes of unrolled input one block of samples may take. A block's column matrix, its product
-/// and GEMM's packed copies then stay in one core's L2 cache (1 MiB on the machines measured),
-/// instead of the whole batch's columns going through memory.
+/// Bytes of column matrix one block of samples may take: small enough that a block's column
+/// matrix, its product and GEMM's packed copies stay in one core's L2 cache instead of the whole
+/// batch's columns going through memory (measurements in BENCHMARKS.md).
 const BLOCK_BYTES: usize = 512 * 1024;
 
 /// The most groups backward splits a batch into for the weight gradient. Each group sums its
@@ -94,16 +94,16 @@ impl<T> Default for Scratch<T> {
 }
 
 impl<T: Float> Scratch<T> {
-    /// Unrolls `images` (whole samples `(C, H, W)`) into `col` as the transposed column matrix
+    /// im2col of `images` (whole samples `(C, H, W)`) into `col`, transposed: the column matrix
     /// `(C·FH·FW, rows)`, the samples side by side.
-    pub(crate) fn unroll(&mut self, g: &Geometry, images: &[T], rows: usize) {
+    pub(crate) fn im2col_block(&mut self, g: &Geometry, images: &[T], rows: usize) {
         let (positions, image_len) = (g.positions(), g.image_len());
         resize(&mut self.col, g.row_len() * rows);
         if image_len == 0 {
             return;
         }
         for (i, image) in images.chunks_exact(image_len).enumerate() {
-            g.unfold_sample(image, &mut self.col[i * positions..], rows);
+            g.im2col_transposed(image, &mut self.col[i * positions..], rows);
         }
     }
 

@@ -1,35 +1,35 @@
-//! 2-D convolution (cross-correlation, as the course) through `im2col` and GEMM, block by block.
+//! The convolution layer (cross-correlation, as the course) through `im2col` and GEMM, block by
+//! block: the course's `Convolution.forward` and `Convolution.backward`.
 
 use dl_tensor::gemm::{MatMut, MatRef, gemm};
 use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut, for_each_chunk_with_scratch, num_threads};
 
-use crate::check::{check_dout, input_rank_mismatch, input_shape_mismatch};
-use crate::conv_blocks::{
+use super::blocks::{
     MAX_GROUPS, MIN_GROUP_ROWS, Scratch, resize, samples_per_block, sum_in_lanes, sum_parts,
     transpose,
 };
-use crate::im2col::{Geometry, conv_output_size, four_dims};
-use crate::{Init, Layer, Mode, ParamKind, ParamMut, backward_before_forward};
+use super::shape::{Geometry, conv_output_size, nchw};
+use crate::check::{check_dout, input_shape_mismatch};
+use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_before_forward};
 
 /// A convolution layer: `FN` filters of `C×FH×FW` slide over the input with a stride and zero
 /// padding; each output is a window's dot product with a filter plus the filter's bias.
 ///
 /// The course's formulation, computed block by block. The batch is cut into blocks of samples
-/// whose unrolled windows fit a core's L2 cache; one thread takes a block through all of its
+/// whose column matrix fits a core's L2 cache; one thread takes a block through all of its
 /// steps before the next, so the column matrices never go through main memory:
-/// - forward unrolls the block's windows (the transposed column matrix of
-///   [`im2col`](crate::im2col::im2col), whose rows are shifted copies of input lines), computes
+/// - forward runs [`im2col`](crate::im2col()) on the block, transposed (the rows of the
+///   transposed column matrix are shifted copies of input lines), computes
 ///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` is a strided view; `Wᵀ` is laid out once),
 ///   and adds the bias while transposing each sample into the NCHW output;
-/// - backward unrolls each block again from the kept input rather than keeping the batch's
+/// - backward runs im2col on each block again from the kept input rather than keeping the batch's
 ///   columns, sums `dW = Dᵀ · col` and `db = Σ D` over groups of blocks (the groups are then
 ///   added in order), and per sample computes `dcol = D · W` and adds its windows back into
-///   `dx` ([`col2im`](crate::im2col::col2im)'s sum, line by line).
+///   `dx` ([`col2im`](crate::col2im)'s sum, line by line).
 ///
 /// Blocks and groups depend on the shapes only, so the results do not depend on the thread
-/// count. Each thread keeps its block buffers, and the output and input-gradient tensors are
-/// reused (see [`Tensor::recycle`]) as long as the caller drops the tensors it got back before
-/// the next call: once warmed up a step allocates nothing.
+/// count. Each thread keeps its block buffers, and the output and input gradient go into
+/// [`OutputBuffer`]s: once warmed up a step allocates nothing.
 ///
 /// # Shapes
 /// - `W`: `(FN, C, FH, FW)`, `b`: `(FN)`.
@@ -56,7 +56,7 @@ pub struct Convolution<T: Float> {
     pad: usize,
     /// The geometry of the last forward pass (`None` before the first).
     last: Option<Geometry>,
-    /// The last forward pass's input (contiguous), which backward unrolls again.
+    /// The last forward pass's input (contiguous), which backward runs im2col on again.
     input: Tensor<T>,
     /// One set of block buffers per thread.
     scratch: Vec<Scratch<T>>,
@@ -64,10 +64,10 @@ pub struct Convolution<T: Float> {
     w_t: Vec<T>,
     /// Backward's per-group partial sums of `dWᵀ` `(C·FH·FW, FN)` and `db` `(FN)`.
     parts: Vec<T>,
-    /// The output handed out by the last forward pass, reused by the next.
-    out: Tensor<T>,
-    /// The input gradient handed out by the last backward pass, reused by the next.
-    dx: Tensor<T>,
+    /// The outputs.
+    out: OutputBuffer<T>,
+    /// The input gradients.
+    dx: OutputBuffer<T>,
 }
 
 impl<T: Float> Convolution<T> {
@@ -121,8 +121,8 @@ impl<T: Float> Convolution<T> {
             scratch: Vec::new(),
             w_t: Vec::new(),
             parts: Vec::new(),
-            out: Tensor::zeros([0]),
-            dx: Tensor::zeros([0]),
+            out: OutputBuffer::new(),
+            dx: OutputBuffer::new(),
         }
     }
 
@@ -149,10 +149,7 @@ impl<T: Float> Convolution<T> {
     #[track_caller]
     pub fn output_shape(&self, input: &[usize]) -> [usize; 4] {
         let [fnum, c, fh, fw] = self.filter_shape();
-        let [n, ci, h, w] = match *input {
-            [n, ci, h, w] => [n, ci, h, w],
-            _ => input_rank_mismatch(&self.describe(), "4-D (N, C, H, W)", input),
-        };
+        let [n, ci, h, w] = nchw(|| self.describe(), input);
         if ci != c {
             input_shape_mismatch(&self.describe(), &[n, c, h, w], input);
         }
@@ -218,7 +215,7 @@ impl<T: Float> Convolution<T> {
                     let first = blk * per_block;
                     let count = per_block.min(g.n - first);
                     let rows = count * positions;
-                    s.unroll(&g, &xs[first * image_len..][..count * image_len], rows);
+                    s.im2col_block(&g, &xs[first * image_len..][..count * image_len], rows);
                     let d_blk = &d[first * fnum * positions..][..count * fnum * positions];
                     s.gather_rows(d_blk, fnum, positions);
                     for d_i in d_blk.chunks_exact(fnum * positions) {
@@ -272,7 +269,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         let out_shape = self.output_shape(x.shape());
         let [fnum, _, fh, fw] = self.filter_shape();
         let g = Geometry::new(
-            four_dims("Convolution", x.shape()),
+            nchw("Convolution", x.shape()),
             fh,
             fw,
             self.stride,
@@ -292,7 +289,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
 
         let sample_out = fnum * positions;
-        let out = self.out.recycle(out_shape, T::zero());
+        let out = self.out.write(out_shape);
         self.scratch.resize_with(num_threads(), Scratch::default);
         for_each_chunk_with_scratch(
             out,
@@ -302,7 +299,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
                 let first = blk * per_block;
                 let rows = out.len() / sample_out * positions;
                 let images = &xs[first * image_len..][..rows / positions * image_len];
-                s.unroll(&g, images, rows);
+                s.im2col_block(&g, images, rows);
                 // work (rows, FN) = col · Wᵀ, with col = col_tᵀ a strided view.
                 resize(&mut s.work, rows * fnum);
                 gemm(
@@ -323,7 +320,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         );
         self.input = x;
         self.last = Some(g);
-        self.out.clone()
+        self.out.share()
     }
 
     #[track_caller]
@@ -337,9 +334,9 @@ impl<T: Float> Layer<T> for Convolution<T> {
         );
         let (d, w) = (dout.as_slice(), self.w.to_contiguous());
 
-        // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = fold(dcol_t).
+        // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = col2im(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
-        let dx = self.dx.recycle([g.n, g.c, g.h, g.w], T::zero());
+        let dx = self.dx.write([g.n, g.c, g.h, g.w]);
         for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
             resize(&mut s.col, ckk * positions);
             gemm(
@@ -353,9 +350,9 @@ impl<T: Float> Layer<T> for Convolution<T> {
                 T::zero(),
                 MatMut::row_major(&mut s.col, ckk, positions),
             );
-            g.fold_sample(&mut s.col, positions, dx_i);
+            g.col2im_transposed(&mut s.col, positions, dx_i);
         });
-        self.dx.clone()
+        self.dx.share()
     }
 
     #[track_caller]
