@@ -56,6 +56,10 @@ pub enum XtaskError {
         /// The loss value.
         loss: f64,
     },
+    /// An experiment file that does not make an experiment (its line, key and what was
+    /// expected).
+    #[error(transparent)]
+    ExperimentFile(#[from] crate::experiment_file::FileError),
     /// Anything else, already phrased for the user.
     #[error("{0}")]
     Other(String),

@@ -11,6 +11,7 @@ mod context;
 mod data;
 mod error;
 mod execute;
+mod experiment_file;
 mod experiments;
 mod fetch;
 mod folder;

@@ -9,10 +9,10 @@ use crate::execute::{self, Item};
 use crate::folder::OutFolder;
 use crate::results::Results;
 use crate::spec::{Experiment, Kind};
-use crate::{experiments, report, shard, stop, write};
+use crate::{experiment_file, experiments, report, shard, stop, write};
 
-/// Resolves names (or `all`) to experiments, in the order given; `full` selects DeepConvNet's
-/// full-data schedule.
+/// Resolves names (or `all`) and experiment files (a name ending in `.toml` or naming a file)
+/// to experiments, in the order given; `full` selects DeepConvNet's full-data schedule.
 pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskError> {
     let known = || {
         experiments::all()
@@ -24,25 +24,43 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
     if names.is_empty() {
         return Err(XtaskError::InvalidFlag {
             flag: "<EXPERIMENT>",
-            reason: format!("name at least one experiment, or `all`; known: {}", known()),
+            reason: format!(
+                "name at least one experiment, or `all`, or an experiment file (.toml); known: {}",
+                known()
+            ),
         });
     }
-    if names.iter().any(|n| n == "all") {
-        return Ok(experiments::all_with(full));
-    }
-    let mut out = Vec::new();
+    let mut out: Vec<Experiment> = Vec::new();
     for name in names {
-        match experiments::all_with(full)
-            .into_iter()
-            .find(|e| e.name == *name)
-        {
-            Some(e) => out.push(e),
-            None => {
-                return Err(XtaskError::UnknownExperiment {
-                    name: name.clone(),
-                    known: known(),
-                });
+        if name == "all" {
+            out.extend(experiments::all_with(full));
+        } else if experiment_file::is_file_name(name) {
+            out.push(experiment_file::load(Path::new(name))?);
+        } else {
+            match experiments::all_with(full)
+                .into_iter()
+                .find(|e| e.name == *name)
+            {
+                Some(e) => out.push(e),
+                None => {
+                    return Err(XtaskError::UnknownExperiment {
+                        name: name.clone(),
+                        known: format!("{}, or an experiment file (.toml)", known()),
+                    });
+                }
             }
+        }
+    }
+    // Two experiments of one name would write one results folder twice.
+    for (i, e) in out.iter().enumerate() {
+        if out[..i].iter().any(|f| f.name == e.name) && !names.iter().any(|n| n == "all") {
+            return Err(XtaskError::InvalidFlag {
+                flag: "<EXPERIMENT>",
+                reason: format!(
+                    "two experiments are named `{}` (results/{0}/ would be written twice)",
+                    e.name
+                ),
+            });
         }
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! What an experiment is: a declarative description. The training loop, writers and plots that
 //! carry it out live elsewhere, once.
 
-use dl_models::{OptimizerKind, Penalty, Preset};
+use dl_models::{BuildError, NetworkSpec, OptimizerKind, Penalty, Preset, Sequential};
 
 use crate::results::RunResult;
 
@@ -30,7 +30,7 @@ pub enum Kind {
 }
 
 /// Which accuracy is plotted as "training set".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TrainMetric {
     /// The accuracy of the current mini-batch (2_2 to 2_4; noisy).
@@ -92,7 +92,7 @@ pub struct RunSpec {
     /// Legend label.
     pub label: String,
     /// The network.
-    pub model: Preset,
+    pub model: Model,
     /// The optimizer.
     pub optimizer: OptimizerKind,
     /// A weight penalty applied by the training loop (the hand-written loops of 2_5).
@@ -101,6 +101,63 @@ pub struct RunSpec {
 
 /// Evaluates a claim on the runs' results: whether it holds, and the numbers behind it.
 pub type Evaluator = Box<dyn Fn(&[RunResult]) -> Verdict + Send + Sync>;
+
+/// A run's network: one of the notes' presets, or a layer list.
+///
+/// Written as the preset or the [`NetworkSpec`] itself (no tag), so a run's settings read as
+/// they did when every model was a preset.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum Model {
+    /// A named network of the notes.
+    Preset(Preset),
+    /// A layer list.
+    Network(NetworkSpec),
+}
+
+impl Model {
+    /// The network's description.
+    pub fn spec(&self) -> Result<NetworkSpec, BuildError> {
+        match self {
+            Model::Preset(p) => p.spec(),
+            Model::Network(n) => Ok(n.clone()),
+        }
+    }
+
+    /// Builds the network, weights drawn from `seed`.
+    pub fn build(&self, seed: u64) -> Result<Sequential<f32>, BuildError> {
+        match self {
+            Model::Preset(p) => Ok(p.build::<f32>(seed)),
+            Model::Network(n) => n.build::<f32>(seed),
+        }
+    }
+}
+
+impl From<Preset> for Model {
+    fn from(p: Preset) -> Self {
+        Model::Preset(p)
+    }
+}
+
+impl Experiment {
+    /// The checks of a training experiment, to add some written in Rust.
+    ///
+    /// # Panics
+    /// If the experiment is [`Kind::Custom`] (it makes its own checks).
+    pub fn checks_mut(&mut self) -> &mut Vec<Check> {
+        match &mut self.kind {
+            Kind::Iterations(s) => &mut s.checks,
+            Kind::Epochs(s) => &mut s.checks,
+            Kind::Custom(_) => panic!("experiment `{}` makes its own checks", self.name),
+        }
+    }
+
+    /// Adds checks written in Rust (what a file's comparison cannot say) after the file's.
+    pub fn with_checks(mut self, checks: impl IntoIterator<Item = Check>) -> Self {
+        self.checks_mut().extend(checks);
+        self
+    }
+}
 
 /// A conclusion of the notes, checked against what was measured.
 pub struct Check {

@@ -14,7 +14,7 @@ use crate::context::Context;
 use crate::error::XtaskError;
 use crate::progress::Progress;
 use crate::results::RunResult;
-use crate::spec::{IterSpec, RunSpec, TrainMetric};
+use crate::spec::{IterSpec, Model, RunSpec, TrainMetric};
 
 /// Train and test data of an experiment.
 pub struct Data {
@@ -100,7 +100,7 @@ fn train(
     ctx: &Context,
     experiment: &str,
     run: &RunSpec,
-    model: &Preset,
+    model: &Model,
     (trainer, freezes): (Trainer, bool),
     data: &Data,
     run_index: usize,
@@ -108,7 +108,9 @@ fn train(
 ) -> Result<RunResult, XtaskError> {
     let started = Instant::now();
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
-    let mut net = model.build::<f32>(seed);
+    let mut net = model
+        .build(seed)
+        .map_err(|e| XtaskError::Other(format!("{experiment} / {}: {e}", run.label)))?;
     let mut optimizer = optimizer_for(ctx, run.optimizer).build::<f32>();
     let trainer = trainer.seed(seed ^ 0x5eed);
     let total = trainer.total_steps(data.train.len());
@@ -196,15 +198,15 @@ impl Callback for NotebookFreezes {
 }
 
 /// Sets the Keras CNN's input channels and image size from the data it will see.
-fn fit_model_to_data(model: &Preset, train: &Dataset) -> Preset {
+fn fit_model_to_data(model: &Model, train: &Dataset) -> Model {
     match model {
-        Preset::KerasCnn(c) => {
+        Model::Preset(Preset::KerasCnn(c)) => {
             let shape = train.images.shape();
-            Preset::KerasCnn(dl_models::KerasCnnConfig {
+            Model::Preset(Preset::KerasCnn(dl_models::KerasCnnConfig {
                 in_channels: shape[1],
                 image_size: shape[2],
                 ..c.clone()
-            })
+            }))
         }
         other => other.clone(),
     }

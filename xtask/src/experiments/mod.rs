@@ -1,4 +1,5 @@
-//! The experiments of the notes, one small declarative file each.
+//! The experiments of the notes: each one's runs and the checks a comparison can say are in a
+//! file of `xtask/experiments/`, embedded; here is what a file cannot say.
 
 mod alexnet;
 mod batch_norm;
@@ -10,7 +11,15 @@ mod overfitting;
 mod quiz;
 
 use crate::results::RunResult;
-use crate::spec::{DataSpec, Experiment};
+use crate::spec::Experiment;
+
+/// The experiment of a file in `xtask/experiments/`, embedded in the binary.
+macro_rules! embedded {
+    ($file:literal) => {
+        crate::experiment_file::embedded($file, include_str!(concat!("../../experiments/", $file)))
+    };
+}
+use embedded;
 
 /// Every experiment, in the notes' order. `full` selects DeepConvNet's full-data schedule.
 pub fn all_with(full: bool) -> Vec<Experiment> {
@@ -33,16 +42,6 @@ pub fn all_with(full: bool) -> Vec<Experiment> {
 /// Every experiment at the notes' settings.
 pub fn all() -> Vec<Experiment> {
     all_with(false)
-}
-
-/// Full MNIST, flattened to 784 (the MLP experiments).
-pub fn mnist_mlp() -> DataSpec {
-    DataSpec {
-        dataset: "mnist",
-        train_first: None,
-        test_first: None,
-        flatten: true,
-    }
 }
 
 /// The recorded point closest to `step` (at or before it when possible).

@@ -3,6 +3,7 @@
 
 mod cli;
 mod common;
+mod experiment_files;
 mod fetch;
 mod runs;
 mod seeds;
