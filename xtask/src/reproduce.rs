@@ -30,18 +30,34 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
             ),
         });
     }
+    // A built-in experiment named twice (or also by `all`) runs once; a file's experiment
+    // whose name is taken is refused, as both would write results/<name>/.
     let mut out: Vec<Experiment> = Vec::new();
+    let mut from_files: Vec<String> = Vec::new();
     for name in names {
-        if name == "all" {
-            out.extend(experiments::all_with(full));
+        let found = if name == "all" {
+            experiments::all_with(full)
         } else if experiment_file::is_file_name(name) {
-            out.push(experiment_file::load(Path::new(name))?);
+            let e = experiment_file::load(Path::new(name))?;
+            if out.iter().any(|f| f.name == e.name) {
+                return Err(XtaskError::InvalidFlag {
+                    flag: "<EXPERIMENT>",
+                    reason: format!(
+                        "{name} names its experiment `{}`, as does another one given: both would \
+                         write results/{0}/ (set `name` in the file)",
+                        e.name
+                    ),
+                });
+            }
+            from_files.push(e.name.clone());
+            out.push(e);
+            continue;
         } else {
             match experiments::all_with(full)
                 .into_iter()
                 .find(|e| e.name == *name)
             {
-                Some(e) => out.push(e),
+                Some(e) => vec![e],
                 None => {
                     return Err(XtaskError::UnknownExperiment {
                         name: name.clone(),
@@ -49,18 +65,21 @@ pub fn select(names: &[String], full: bool) -> Result<Vec<Experiment>, XtaskErro
                     });
                 }
             }
-        }
-    }
-    // Two experiments of one name would write one results folder twice.
-    for (i, e) in out.iter().enumerate() {
-        if out[..i].iter().any(|f| f.name == e.name) && !names.iter().any(|n| n == "all") {
-            return Err(XtaskError::InvalidFlag {
-                flag: "<EXPERIMENT>",
-                reason: format!(
-                    "two experiments are named `{}` (results/{0}/ would be written twice)",
-                    e.name
-                ),
-            });
+        };
+        for e in found {
+            if from_files.contains(&e.name) {
+                return Err(XtaskError::InvalidFlag {
+                    flag: "<EXPERIMENT>",
+                    reason: format!(
+                        "an experiment file given names its experiment `{}`, like the built-in \
+                         one: both would write results/{0}/ (set `name` in the file)",
+                        e.name
+                    ),
+                });
+            }
+            if !out.iter().any(|f| f.name == e.name) {
+                out.push(e);
+            }
         }
     }
     Ok(out)

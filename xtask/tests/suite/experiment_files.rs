@@ -196,3 +196,22 @@ fn a_missing_file_is_named() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_file_may_not_take_the_name_of_another_experiment_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.toml");
+    std::fs::write(
+        &file,
+        GOOD.replace("name = \"mine\"", "name = \"batch-norm\""),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for args in [[file, "batch-norm"], ["batch-norm", file]] {
+        let result = run(&["reproduce", args[0], args[1]]);
+        let stderr = text(&result.stderr);
+        assert!(!result.status.success());
+        assert!(stderr.contains("`batch-norm`"), "{stderr}");
+        assert!(stderr.contains("results/batch-norm/"), "{stderr}");
+    }
+}
