@@ -108,9 +108,17 @@ fn train(
 ) -> Result<RunResult, XtaskError> {
     let started = Instant::now();
     let seed = ctx.seed.wrapping_add(run_index as u64 * 1_000_003);
-    let mut net = model
-        .build(seed)
-        .map_err(|e| XtaskError::Other(format!("{experiment} / {}: {e}", run.label)))?;
+    let refuse = |why: String| XtaskError::Other(format!("{experiment} / {}: {why}", run.label));
+    // `--dataset` (or a data set's fallback) can hand a model images it does not take.
+    let takes = model.spec().map_err(|e| refuse(e.to_string()))?.input;
+    let gives = &data.train.images.shape()[1..];
+    if takes != gives {
+        return Err(refuse(format!(
+            "the model takes samples of shape {takes:?}, the data set {} gives {gives:?}",
+            data.record.dataset
+        )));
+    }
+    let mut net = model.build(seed).map_err(|e| refuse(e.to_string()))?;
     let mut optimizer = optimizer_for(ctx, run.optimizer).build::<f32>();
     let trainer = trainer.seed(seed ^ 0x5eed);
     let total = trainer.total_steps(data.train.len());
