@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::kernel::Kernel;
-use super::pack::{pack_a, pack_b, with_workspace};
+use super::pack::{Sizes, pack_a, pack_b, with_workspace};
 use super::sealed::Sealed;
 use super::{GemmOptions, resolve};
 use crate::threads::{for_each_task_with, num_threads};
@@ -268,6 +268,10 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
     let mc_max = block_len(m, K::MC, mr);
     let nc_max = if packs_b { block_len(n, K::NC, nr) } else { n };
 
+    debug_assert!(
+        Sizes::of::<T, K>().fits_in(super::WORKSPACE_SIZES),
+        "a kernel missing from WORKSPACE_SIZES"
+    );
     with_workspace(|ws| {
         let abuf: *mut T = if packs_a {
             ws.a.get(mc_max * kc_max)

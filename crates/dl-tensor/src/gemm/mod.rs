@@ -366,3 +366,19 @@ impl_sealed!(
     kernel::Portable<f64, 4, 4>,
     kernel::Portable<f64, 4, 4>
 );
+
+/// Bytes of each thread's packing buffers: enough for the largest blocks of every kernel, so a
+/// thread's buffers never grow with the blocks it happens to pack.
+#[cfg(target_arch = "x86_64")]
+const WORKSPACE_SIZES: pack::Sizes = pack::Sizes::of::<f32, x86::Avx512F32>()
+    .max(pack::Sizes::of::<f32, x86::Avx2F32>())
+    .max(pack::Sizes::of::<f32, kernel::Portable<f32, 4, 8>>())
+    .max(pack::Sizes::of::<f64, x86::Avx512F64>())
+    .max(pack::Sizes::of::<f64, x86::Avx2F64>())
+    .max(pack::Sizes::of::<f64, kernel::Portable<f64, 4, 4>>());
+/// Bytes of each thread's packing buffers (see the x86-64 definition).
+#[cfg(not(target_arch = "x86_64"))]
+const WORKSPACE_SIZES: pack::Sizes = pack::Sizes::of::<f32, kernel::Portable<f32, 4, 8>>()
+    .max(pack::Sizes::of::<f64, kernel::Portable<f64, 4, 4>>());
+
+pub(crate) use pack::{adopt_workspace, full_workspace};
