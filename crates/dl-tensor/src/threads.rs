@@ -292,9 +292,9 @@ static HANDOFF_NS: AtomicU64 = AtomicU64::new(0);
 /// measured over recent parallel calls: `None` before any was measured.
 ///
 /// This is the latency of one cache line travelling between the caller's core and a worker's,
-/// and it is not a constant of the machine: on the 2-vCPU virtual machine of BENCHMARKS.md it
-/// was about 30 ns in some hours and about 250 ns in others (the two vCPUs on cores that share
-/// a cache, or not). Products decide from it whether small work is worth splitting.
+/// and it is not a constant of the machine: on a virtual machine it changes from hour to hour
+/// (the vCPUs on cores that share a cache, or not; BENCHMARKS.md has figures). Products decide
+/// from it whether small work is worth splitting.
 pub fn handoff_ns() -> Option<u64> {
     match HANDOFF_NS.load(Ordering::Relaxed) {
         0 => None,
@@ -344,12 +344,10 @@ struct Worker {
     done: AtomicBool,
 }
 
-/// How long a waiting thread spins on its hint before it sleeps on the condition variable.
-///
-/// Measured with `xtask bench mlp-sigmoid --threads 2` (30 runs each): with 50 µs, 7 runs took
-/// 0.39–0.45 ms per step instead of 0.12 — the step's parallel calls lie more than 50 µs apart,
-/// so the worker slept and every call paid a wake-up; with 1 ms, all 30 took 0.114–0.119 ms.
-/// The price: an idle worker keeps its core busy for up to 1 ms after each call.
+/// How long a waiting thread spins on its hint before it sleeps on the condition variable:
+/// longer than the gaps between a training step's parallel calls, so that they pay no wake-up
+/// (BENCHMARKS.md, "Figures moved out of the code"). The price: an idle worker keeps its core
+/// busy for up to 1 ms after each call.
 const SPIN: Duration = Duration::from_micros(1000);
 
 /// Spins until `flag` is set (returns true) or [`SPIN`] has passed (false). Only a hint:

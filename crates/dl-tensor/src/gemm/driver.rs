@@ -91,9 +91,8 @@ impl<T: Copy> Problem<T> {
 
 /// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
-/// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): on
-/// the 2-vCPU machine of BENCHMARKS.md, in hours when a hand-off took about 250 ns instead of
-/// 30, a 64³ product ran at 116 GF/s on 2 threads against 204 on one.
+/// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): a
+/// slow hand-off makes mid-sized products slower on two threads than on one (BENCHMARKS.md).
 const PARALLEL_MIN_WORK_SLOW_HANDOFF: usize = 1 << 21;
 /// A measured hand-off above this many nanoseconds counts as slow.
 const SLOW_HANDOFF_NS: u64 = 200;
@@ -190,8 +189,7 @@ fn strided_work<T>(p: &Problem<T>, kc: usize) -> usize {
 fn grid(threads: usize, mt: usize, nt: usize, k: usize, mr: usize, nr: usize) -> (usize, usize) {
     // One packed element of A costs about as much as this many tile multiply-adds, and one of
     // B twice as much: B's slivers are short pieces of rows far apart, while A is packed from
-    // whole rows. Measured on 2 threads at 256³, a split over columns (each thread packs all of
-    // A and half of B) ran at 472–478 GF/s and one over rows at 445–449.
+    // whole rows (fitted to 256³ on 2 threads; BENCHMARKS.md).
     const PACK_A_COST: usize = 16;
     const PACK_B_COST: usize = 32;
     let mut best = (1, 1);
