@@ -3,10 +3,11 @@
 
 use std::cell::RefCell;
 
-use super::WORKSPACE_SIZES;
+use super::caches::{block_sizes, caches};
 use super::interleave::interleave_lines;
 use super::kernel::Kernel;
 use super::sealed::Sealed;
+use super::workspace_sizes;
 
 /// The alignment of every buffer: one cache line.
 const ALIGN: usize = 64;
@@ -51,13 +52,14 @@ pub(crate) struct Sizes {
 }
 
 impl Sizes {
-    /// What kernel `K`'s largest blocks need: an `MC×KC` block of `A`, a `KC×NC` panel of `B`,
-    /// and an `MR×KC` and a `KC×NR` edge sliver (`MC`, `NC` rounded up to whole slivers).
-    pub(crate) const fn of<T, K: Kernel<T>>() -> Sizes {
+    /// What kernel `K`'s largest blocks need with this CPU's caches: an `MC×KC` block of `A`,
+    /// a `KC×NC` panel of `B`, and an `MR×KC` and a `KC×NR` edge sliver.
+    pub(crate) fn of<T, K: Kernel<T>>() -> Sizes {
         let e = size_of::<T>();
+        let (mc, nc) = block_sizes::<T, K>(caches());
         Sizes {
-            a: K::MC.next_multiple_of(K::MR) * K::KC * e,
-            b: K::NC.next_multiple_of(K::NR) * K::KC * e,
+            a: mc * K::KC * e,
+            b: nc * K::KC * e,
             a_edge: K::MR * K::KC * e,
             b_edge: K::NR * K::KC * e,
         }
@@ -74,14 +76,6 @@ impl Sizes {
             a_edge: max(self.a_edge, other.a_edge),
             b_edge: max(self.b_edge, other.b_edge),
         }
-    }
-
-    /// Whether `self` fits in `other`, buffer by buffer.
-    pub(crate) fn fits_in(self, other: Sizes) -> bool {
-        self.a <= other.a
-            && self.b <= other.b
-            && self.a_edge <= other.a_edge
-            && self.b_edge <= other.b_edge
     }
 }
 
@@ -107,9 +101,9 @@ impl Workspace {
         }
     }
 
-    /// Grows every buffer to what the largest block of any kernel needs ([`WORKSPACE_SIZES`]).
+    /// Grows every buffer to what the largest block of any kernel needs ([`workspace_sizes`]).
     fn reserve_full(&mut self) {
-        let full = WORKSPACE_SIZES;
+        let full = workspace_sizes();
         self.a.reserve(full.a);
         self.b.reserve(full.b);
         self.a_edge.reserve(full.a_edge);
