@@ -325,6 +325,8 @@ type Panic = Box<dyn std::any::Any + Send>;
 
 /// What a worker is doing.
 enum State {
+    /// The thread has not started running yet.
+    Starting,
     Idle,
     /// Handed over, not yet picked up: the caller may still take it back.
     Assigned(Job),
@@ -376,7 +378,7 @@ impl Worker {
             return Err(std::io::Error::from_raw_os_error(11));
         }
         let worker = Worker {
-            state: Mutex::new(State::Idle),
+            state: Mutex::new(State::Starting),
             changed: Condvar::new(),
             assigned: AtomicBool::new(false),
             done: AtomicBool::new(false),
@@ -391,7 +393,20 @@ impl Worker {
                 crate::gemm::adopt_workspace(workspace);
                 worker.serve()
             });
-        started.map(|_| worker)
+        started.map(|_| {
+            worker.wait_started();
+            worker
+        })
+    }
+
+    /// Waits until the new thread runs: whatever the standard library allocates as a thread
+    /// starts then happens before the call that started it returns, not in a later, warm one
+    /// whenever the thread first gets a core.
+    fn wait_started(&self) {
+        let mut state = self.lock();
+        while let State::Starting = *state {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -438,6 +453,8 @@ impl Worker {
     /// The worker thread's loop: wait for a job, run it, report.
     fn serve(&self) {
         IN_TASK.with(|f| f.set(true));
+        *self.lock() = State::Idle;
+        self.changed.notify_all();
         loop {
             // A job already waiting measures how late the worker came back, not the hand-off.
             let waiting = self.assigned.load(Ordering::Acquire);
