@@ -270,7 +270,7 @@ static MAX_WORKERS: AtomicUsize = AtomicUsize::new(usize::MAX);
 static CREW: Mutex<Vec<&'static Worker>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// Set while this thread runs a share, so nested parallel calls run inline.
+    /// Set while this thread runs tasks of a parallel call, so nested parallel calls run inline.
     static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
