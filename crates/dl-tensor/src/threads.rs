@@ -1,6 +1,9 @@
 //! The thread count the library's parallel kernels use, and a small task runner over it.
 //!
-//! Results never depend on the thread count: work is split over outputs, never over a reduction.
+//! Results never depend on the thread count: work is split over outputs, never over a reduction,
+//! and each task runs exactly once, whichever thread claims it. Threads claim tasks one by one
+//! from a shared counter, so a worker whose core another process has taken leaves its tasks to
+//! the others instead of holding the call up.
 //! The runner keeps its worker threads for the life of the process and hands them work through
 //! a mutex and condition variables, so after the workers have started a parallel call allocates
 //! nothing. A waiting thread spins for up to a millisecond before it sleeps: waking a sleeping
@@ -91,8 +94,9 @@ pub fn for_each_chunk_mut<T: Send>(
 /// [`for_each_chunk_mut`] with a scratch value per running thread: `task(i, chunk_i, scratch)`
 /// gets one element of `scratch` that no other thread uses meanwhile, so buffers kept in it
 /// stay warm in that core's cache from one chunk to the next. At most `scratch.len()` threads
-/// run. Which element a chunk gets depends on the thread count: a task must overwrite what it
-/// reads from its scratch, so that the result does not depend on it.
+/// run. Which element a chunk gets depends on which thread claims it: a task must overwrite what
+/// it reads from its scratch, so that the result does not depend on it, and a call that must not
+/// allocate once warm should size every element for the largest chunk before it starts.
 ///
 /// ```
 /// let mut v = vec![0usize; 6];
@@ -130,18 +134,16 @@ pub fn for_each_chunk_with_scratch<T: Send, S: Send>(
         SharedMut(data.as_mut_ptr()),
         SharedMut(scratch.as_mut_ptr()),
     );
-    for_each_task_with(threads, threads, |t| {
-        // SAFETY: share `t` runs only task `t`, so scratch element `t < scratch.len()` has one
-        // user; the chunks below are disjoint, each visited by one share, as in
-        // `for_each_chunk_mut`; both slices stay borrowed until every task has returned.
-        let scratch = unsafe { &mut *scratch.at(t) };
-        for i in (t..chunks).step_by(threads) {
-            let start = i * chunk_len;
-            let end = (start + chunk_len).min(len);
-            // SAFETY: as above.
-            let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
-            task(i, chunk, scratch);
-        }
+    run_claimed(threads, chunks, |slot, i| {
+        // SAFETY: `slot < threads ≤ scratch.len()` is used by one thread at a time; chunk `i`
+        // runs once and the chunks are disjoint; both slices stay borrowed until every task
+        // has returned.
+        let scratch = unsafe { &mut *scratch.at(slot) };
+        let start = i * chunk_len;
+        let end = (start + chunk_len).min(len);
+        // SAFETY: as above.
+        let chunk = unsafe { std::slice::from_raw_parts_mut(base.at(start), end - start) };
+        task(i, chunk, scratch);
     });
 }
 
@@ -162,46 +164,55 @@ impl<T> SharedMut<T> {
 // SAFETY: `for_each_chunk_mut` hands each thread disjoint elements of a slice of `T: Send`.
 unsafe impl<T: Send> Sync for SharedMut<T> {}
 
-/// [`for_each_task`] over up to `threads` threads: the calling thread runs share 0 while the
-/// workers run shares `1..threads`; share `t` holds tasks `t, t + threads, t + 2·threads, …`.
+/// [`for_each_task`] over up to `threads` threads.
 pub(crate) fn for_each_task_with(
     threads: usize,
     n_tasks: usize,
     task: impl Fn(usize) + Sync + Send,
 ) {
+    run_claimed(threads, n_tasks, |_, i| task(i));
+}
+
+/// Runs `task(slot, i)` for every `i` in `0..n_tasks` on up to `threads` threads, where `slot`
+/// (`< threads`) names the running thread within the call: no two threads use the same slot
+/// at once. The calling thread (slot 0) and `threads − 1` workers each claim the next unclaimed
+/// task from a shared counter until none is left; a worker that has not picked its job up by
+/// the time the caller runs out of tasks is told to skip it. Each task runs exactly once.
+fn run_claimed(threads: usize, n_tasks: usize, task: impl Fn(usize, usize) + Sync) {
     let threads = threads.clamp(1, n_tasks.max(1));
-    let share_of = |threads: usize| {
-        let task = &task;
-        move |t: usize| {
-            let mut i = t;
-            while i < n_tasks {
-                task(i);
-                i += threads;
-            }
-        }
-    };
+    let inline = || (0..n_tasks).for_each(|i| task(0, i));
     if threads == 1 || IN_TASK.with(|f| f.get()) {
-        (0..threads).for_each(share_of(threads));
+        inline();
         return;
     }
     let mut crew = match CREW.try_lock() {
         Ok(crew) => crew,
         Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
         Err(TryLockError::WouldBlock) => {
-            (0..threads).for_each(share_of(threads));
+            inline();
             return;
         }
     };
     let threads = grow(&mut crew, threads - 1) + 1;
-    let share = share_of(threads);
     if threads == 1 {
         drop(crew);
-        share(0);
+        inline();
         return;
     }
+    let next = AtomicUsize::new(0);
+    let share = |slot: usize| {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n_tasks {
+                break;
+            }
+            task(slot, i);
+        }
+    };
     let share: &(dyn Fn(usize) + Sync) = &share;
-    // SAFETY: workers use the reference only between `start` and the matching `wait` below,
-    // which returns only after the worker has finished with it, also when it panicked.
+    // SAFETY: workers use the reference only between `start` and the matching `finish` below,
+    // which returns only after the worker has finished with it (or will never use it), also
+    // when it panicked.
     let share: &'static (dyn Fn(usize) + Sync) = unsafe { std::mem::transmute(share) };
     for (w, worker) in crew.iter().take(threads - 1).enumerate() {
         worker.start(Job {
@@ -215,7 +226,7 @@ pub(crate) fn for_each_task_with(
     IN_TASK.with(|f| f.set(false));
     let mut worker_panic = None;
     for worker in crew.iter().take(threads - 1) {
-        if let Err(payload) = worker.wait() {
+        if let Err(payload) = worker.finish() {
             worker_panic.get_or_insert(payload);
         }
     }
@@ -259,14 +270,15 @@ static MAX_WORKERS: AtomicUsize = AtomicUsize::new(usize::MAX);
 static CREW: Mutex<Vec<&'static Worker>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// Set while this thread runs a share, so nested parallel calls run inline.
+    /// Set while this thread runs tasks of a parallel call, so nested parallel calls run inline.
     static IN_TASK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// One share of a parallel call, handed to a worker.
+/// A worker's part in a parallel call: claim and run tasks until none is left.
 #[derive(Clone, Copy)]
 struct Job {
     share: &'static (dyn Fn(usize) + Sync),
+    /// The worker's slot in the call.
     index: usize,
     /// When the caller handed it over.
     sent: Instant,
@@ -280,9 +292,9 @@ static HANDOFF_NS: AtomicU64 = AtomicU64::new(0);
 /// measured over recent parallel calls: `None` before any was measured.
 ///
 /// This is the latency of one cache line travelling between the caller's core and a worker's,
-/// and it is not a constant of the machine: on the 2-vCPU virtual machine of BENCHMARKS.md it
-/// was about 30 ns in some hours and about 250 ns in others (the two vCPUs on cores that share
-/// a cache, or not). Products decide from it whether small work is worth splitting.
+/// and it is not a constant of the machine: on a virtual machine it changes from hour to hour
+/// (the vCPUs on cores that share a cache, or not; BENCHMARKS.md has figures). Products decide
+/// from it whether small work is worth splitting.
 pub fn handoff_ns() -> Option<u64> {
     match HANDOFF_NS.load(Ordering::Relaxed) {
         0 => None,
@@ -313,8 +325,13 @@ type Panic = Box<dyn std::any::Any + Send>;
 
 /// What a worker is doing.
 enum State {
+    /// The thread has not started running yet.
+    Starting,
     Idle,
+    /// Handed over, not yet picked up: the caller may still take it back.
     Assigned(Job),
+    /// Picked up: the worker is running it.
+    Running,
     Done(Result<(), Panic>),
 }
 
@@ -329,12 +346,10 @@ struct Worker {
     done: AtomicBool,
 }
 
-/// How long a waiting thread spins on its hint before it sleeps on the condition variable.
-///
-/// Measured with `xtask bench mlp-sigmoid --threads 2` (30 runs each): with 50 µs, 7 runs took
-/// 0.39–0.45 ms per step instead of 0.12 — the step's parallel calls lie more than 50 µs apart,
-/// so the worker slept and every call paid a wake-up; with 1 ms, all 30 took 0.114–0.119 ms.
-/// The price: an idle worker keeps its core busy for up to 1 ms after each call.
+/// How long a waiting thread spins on its hint before it sleeps on the condition variable:
+/// longer than the gaps between a training step's parallel calls, so that they pay no wake-up
+/// (BENCHMARKS.md, "Figures moved out of the code"). The price: an idle worker keeps its core
+/// busy for up to 1 ms after each call.
 const SPIN: Duration = Duration::from_micros(1000);
 
 /// Spins until `flag` is set (returns true) or [`SPIN`] has passed (false). Only a hint:
@@ -363,17 +378,35 @@ impl Worker {
             return Err(std::io::Error::from_raw_os_error(11));
         }
         let worker = Worker {
-            state: Mutex::new(State::Idle),
+            state: Mutex::new(State::Starting),
             changed: Condvar::new(),
             assigned: AtomicBool::new(false),
             done: AtomicBool::new(false),
         };
         // A refused start leaks this small mailbox; no start is tried after one.
         let worker: &'static Worker = Box::leak(Box::new(worker));
+        // Allocated here, while the caller waits, not whenever the new thread gets a core.
+        let workspace = crate::gemm::full_workspace();
         let started = thread::Builder::new()
             .name(format!("dl-tensor-{index}"))
-            .spawn(move || worker.serve());
-        started.map(|_| worker)
+            .spawn(move || {
+                crate::gemm::adopt_workspace(workspace);
+                worker.serve()
+            });
+        started.map(|_| {
+            worker.wait_started();
+            worker
+        })
+    }
+
+    /// Waits until the new thread runs: whatever the standard library allocates as a thread
+    /// starts then happens before the call that started it returns, not in a later, warm one
+    /// whenever the thread first gets a core.
+    fn wait_started(&self) {
+        let mut state = self.lock();
+        while let State::Starting = *state {
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -386,6 +419,20 @@ impl Worker {
         self.assigned.store(true, Ordering::Release);
         drop(state);
         self.changed.notify_all();
+    }
+
+    /// Ends the worker's part in the current call: a job it has not picked up yet is taken
+    /// back (every task has been claimed by then, so it has nothing to do); a job it is running
+    /// is waited for. Either way the worker no longer uses the job when this returns.
+    fn finish(&self) -> Result<(), Panic> {
+        let mut state = self.lock();
+        if let State::Assigned(_) = *state {
+            *state = State::Idle;
+            self.assigned.store(false, Ordering::Relaxed);
+            return Ok(());
+        }
+        drop(state);
+        self.wait()
     }
 
     fn wait(&self) -> Result<(), Panic> {
@@ -406,17 +453,22 @@ impl Worker {
     /// The worker thread's loop: wait for a job, run it, report.
     fn serve(&self) {
         IN_TASK.with(|f| f.set(true));
+        *self.lock() = State::Idle;
+        self.changed.notify_all();
         loop {
             // A job already waiting measures how late the worker came back, not the hand-off.
             let waiting = self.assigned.load(Ordering::Acquire);
-            let spun = spin_on(&self.assigned) && !waiting;
+            let mut spun = spin_on(&self.assigned) && !waiting;
             let mut state = self.lock();
             let job = loop {
                 if let State::Assigned(job) = *state {
                     break job;
                 }
+                // Taken back by the caller, or never there: what comes next is a wake-up.
+                spun = false;
                 state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
             };
+            *state = State::Running;
             self.assigned.store(false, Ordering::Relaxed);
             drop(state);
             if spun {
@@ -436,7 +488,64 @@ impl Worker {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{for_each_task_with, next_handoff_estimate};
-    use std::sync::atomic::AtomicBool;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
+    /// A task that stalls until every other task of its call has run, as a thread whose core is
+    /// taken by another process does: the other thread must claim them all rather than wait.
+    /// With fixed shares (tasks `t, t + 2, …` per thread) half of them wait behind the stalled
+    /// one. A call that ran inline (another test held the workers) cannot show it, so a few
+    /// tries are allowed.
+    #[test]
+    fn tasks_a_stalled_thread_has_not_claimed_are_run_by_the_others() {
+        let mut unstalled = false;
+        for _ in 0..5 {
+            let (done, first, timed_out) = (
+                AtomicUsize::new(0),
+                AtomicBool::new(true),
+                AtomicBool::new(false),
+            );
+            for_each_task_with(2, 16, |_| {
+                if first.swap(false, Ordering::SeqCst) {
+                    let start = Instant::now();
+                    while done.load(Ordering::SeqCst) < 15 {
+                        if start.elapsed() > Duration::from_secs(2) {
+                            timed_out.store(true, Ordering::SeqCst);
+                            break;
+                        }
+                        std::thread::yield_now();
+                    }
+                }
+                done.fetch_add(1, Ordering::SeqCst);
+            });
+            assert_eq!(done.load(Ordering::SeqCst), 16);
+            if !timed_out.load(Ordering::SeqCst) {
+                unstalled = true;
+                break;
+            }
+        }
+        assert!(unstalled, "the tasks waited behind a stalled one");
+    }
+
+    /// Chunks are claimed one by one, yet no scratch element is ever used by two threads at
+    /// once, and every chunk is written once.
+    #[test]
+    fn a_scratch_element_has_one_user_at_a_time() {
+        let busy: Vec<AtomicBool> = (0..2).map(|_| AtomicBool::new(false)).collect();
+        let mut scratch: Vec<usize> = (0..2).collect();
+        let mut v = vec![0usize; 64];
+        super::for_each_chunk_with_scratch(&mut v, 3, &mut scratch, |i, chunk, slot| {
+            assert!(
+                !busy[*slot].swap(true, Ordering::SeqCst),
+                "slot {slot} shared"
+            );
+            std::hint::black_box((0..1000).sum::<usize>());
+            chunk.fill(i + 1);
+            busy[*slot].store(false, Ordering::SeqCst);
+        });
+        let want: Vec<usize> = (0..64).map(|j| j / 3 + 1).collect();
+        assert_eq!(v, want);
+    }
 
     /// Makes every later worker start fail as if the system refused it (`EAGAIN`).
     pub(crate) static REFUSE_SPAWN: AtomicBool = AtomicBool::new(false);
@@ -524,7 +633,6 @@ pub(crate) mod tests {
         }
         assert!((200..300).contains(&ns), "{ns}");
     }
-    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// How many times each of `n` tasks ran on `threads` threads.
     fn counts(threads: usize, n: usize) -> Vec<usize> {

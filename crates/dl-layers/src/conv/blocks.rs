@@ -94,6 +94,16 @@ impl<T> Default for Scratch<T> {
 }
 
 impl<T: Float> Scratch<T> {
+    /// Makes room in every element of `scratch` for a `col` of `col_len` and a `work` of
+    /// `work_len` elements: a block may land on any thread's scratch, so each must hold the
+    /// largest for a warm pass to allocate nothing.
+    pub(crate) fn reserve_all(scratch: &mut [Self], col_len: usize, work_len: usize) {
+        for s in scratch {
+            s.col.reserve(col_len.saturating_sub(s.col.len()));
+            s.work.reserve(work_len.saturating_sub(s.work.len()));
+        }
+    }
+
     /// im2col of `images` (whole samples `(C, H, W)`) into `col`, transposed: the column matrix
     /// `(C·FH·FW, rows)`, the samples side by side.
     pub(crate) fn im2col_block(&mut self, g: &Geometry, images: &[T], rows: usize) {

@@ -196,6 +196,8 @@ impl<T: Float> Convolution<T> {
         let dout = dout.to_contiguous();
         let (d, xs) = (dout.as_slice(), self.input.as_slice());
         self.scratch.resize_with(num_threads(), Scratch::default);
+        let block_rows = per_block * positions;
+        Scratch::reserve_all(&mut self.scratch, ckk * block_rows, block_rows * fnum);
 
         // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
         // into its own part; the parts are then added in group order.
@@ -291,6 +293,8 @@ impl<T: Float> Layer<T> for Convolution<T> {
         let sample_out = fnum * positions;
         let out = self.out.write(out_shape);
         self.scratch.resize_with(num_threads(), Scratch::default);
+        let block_rows = per_block * positions;
+        Scratch::reserve_all(&mut self.scratch, ckk * block_rows, block_rows * fnum);
         for_each_chunk_with_scratch(
             out,
             per_block * sample_out,
@@ -337,6 +341,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
         // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = col2im(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
         let dx = self.dx.write([g.n, g.c, g.h, g.w]);
+        Scratch::reserve_all(&mut self.scratch, ckk * positions, 0);
         for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
             resize(&mut s.col, ckk * positions);
             gemm(

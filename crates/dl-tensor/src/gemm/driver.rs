@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use super::caches::{block_sizes, caches};
 use super::kernel::Kernel;
 use super::pack::{pack_a, pack_b, with_workspace};
 use super::sealed::Sealed;
@@ -91,9 +92,8 @@ impl<T: Copy> Problem<T> {
 
 /// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
-/// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): on
-/// the 2-vCPU machine of BENCHMARKS.md, in hours when a hand-off took about 250 ns instead of
-/// 30, a 64³ product ran at 116 GF/s on 2 threads against 204 on one.
+/// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): a
+/// slow hand-off makes mid-sized products slower on two threads than on one (BENCHMARKS.md).
 const PARALLEL_MIN_WORK_SLOW_HANDOFF: usize = 1 << 21;
 /// A measured hand-off above this many nanoseconds counts as slow.
 const SLOW_HANDOFF_NS: u64 = 200;
@@ -190,8 +190,7 @@ fn strided_work<T>(p: &Problem<T>, kc: usize) -> usize {
 fn grid(threads: usize, mt: usize, nt: usize, k: usize, mr: usize, nr: usize) -> (usize, usize) {
     // One packed element of A costs about as much as this many tile multiply-adds, and one of
     // B twice as much: B's slivers are short pieces of rows far apart, while A is packed from
-    // whole rows. Measured on 2 threads at 256³, a split over columns (each thread packs all of
-    // A and half of B) ran at 472–478 GF/s and one over rows at 445–449.
+    // whole rows (fitted to 256³ on 2 threads; BENCHMARKS.md).
     const PACK_A_COST: usize = 16;
     const PACK_B_COST: usize = 32;
     let mut best = (1, 1);
@@ -250,14 +249,24 @@ fn block_len(len: usize, max: usize, unit: usize) -> usize {
     len.div_ceil(blocks).next_multiple_of(unit)
 }
 
-/// The blocked product of one (sub-)problem on the current thread with kernel `K`.
-///
-/// The `k` slices depend on `k` and `K` only, so every element of C is computed by the same
-/// operations however the problem is split over threads.
+/// The blocked product of one (sub-)problem on the current thread with kernel `K`, in blocks
+/// chosen from this CPU's caches.
 ///
 /// # Safety
 /// As [`Problem`]'s contract, with `m, n, k > 0`; the CPU must support `K`.
 pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
+    let (mc, nc) = block_sizes::<T, K>(caches());
+    // SAFETY: forwarded.
+    unsafe { run_in_blocks::<T, K>(p, mc, nc) }
+}
+
+/// [`run`] with `A` blocks of at most `mc` rows and `B` panels of at most `nc` columns (whole
+/// slivers). The `k` slices depend on `k` and `K` only, so every element of C is computed by
+/// the same operations whatever the blocks and however the problem is split over threads.
+///
+/// # Safety
+/// As [`run`]; `mc` and `nc` must be positive multiples of `K::MR` and `K::NR`.
+unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: usize) {
     let (m, n, k) = (p.m, p.n, p.k);
     let (mr, nr) = (K::MR, K::NR);
     let k_blocks = k.div_ceil(K::KC);
@@ -265,8 +274,8 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
     let packs_a = !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
     let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
     let packs_b = p.csb != 1 || (m > PACK_B_MIN_SLIVERS * mr && b_span > B_IN_PLACE_SPAN);
-    let mc_max = block_len(m, K::MC, mr);
-    let nc_max = if packs_b { block_len(n, K::NC, nr) } else { n };
+    let mc_max = block_len(m, mc, mr);
+    let nc_max = if packs_b { block_len(n, nc, nr) } else { n };
 
     with_workspace(|ws| {
         let abuf: *mut T = if packs_a {
@@ -348,7 +357,71 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
 
 #[cfg(test)]
 mod tests {
-    use super::{PARALLEL_MIN_WORK, PARALLEL_MIN_WORK_SLOW_HANDOFF, split_decision};
+    use super::{
+        PARALLEL_MIN_WORK, PARALLEL_MIN_WORK_SLOW_HANDOFF, Problem, run_in_blocks, split_decision,
+    };
+    use crate::gemm::kernel::{Kernel, Portable};
+
+    /// `C = A·B` for a 70×600·600×150 product (several `k`-slices, packed `A` and `B`, edge
+    /// tiles) in blocks of `mc` rows and `nc` columns.
+    fn product_in_blocks<K: Kernel<f32>>(mc: usize, nc: usize) -> Vec<f32> {
+        let (m, k, n) = (70, 600, 150);
+        let value = |i: usize| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5;
+        let a: Vec<f32> = (0..m * k).map(value).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| value(i + 17)).collect();
+        let mut c = vec![f32::NAN; m * n];
+        let p = Problem {
+            m,
+            n,
+            k,
+            alpha: 1.0,
+            beta: 0.0,
+            a: a.as_ptr(),
+            rsa: k as isize,
+            csa: 1,
+            b: b.as_ptr(),
+            rsb: n as isize,
+            csb: 1,
+            c: c.as_mut_ptr(),
+            rsc: n as isize,
+            csc: 1,
+        };
+        // SAFETY: the three row-major matrices are alive and C is exclusive; callers check
+        // that the CPU supports `K`.
+        unsafe { run_in_blocks::<f32, K>(&p, mc, nc) };
+        c
+    }
+
+    /// Bit-identical results whatever the `A` blocks and `B` panels (as chosen from the caches).
+    fn blocks_do_not_change_the_bits<K: Kernel<f32>>() {
+        let want = product_in_blocks::<K>(K::MC, K::NC);
+        for (mc, nc) in [
+            (K::MR, K::NR),
+            (3 * K::MR, 5 * K::NR),
+            (4 * K::MC, 4 * K::NC),
+        ] {
+            let got = product_in_blocks::<K>(mc, nc);
+            let same = want
+                .iter()
+                .zip(&got)
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(same, "MC {mc}, NC {nc}");
+        }
+    }
+
+    #[test]
+    fn the_blocks_chosen_from_the_caches_do_not_change_the_bits() {
+        blocks_do_not_change_the_bits::<Portable<f32, 4, 8>>();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if crate::gemm::fast_kernel_supported() {
+                blocks_do_not_change_the_bits::<crate::gemm::x86::Avx2F32>();
+            }
+            if crate::gemm::avx512_kernel_supported() {
+                blocks_do_not_change_the_bits::<crate::gemm::x86::Avx512F32>();
+            }
+        }
+    }
 
     #[test]
     fn a_slow_handoff_keeps_mid_sized_products_on_one_thread_but_probes() {

@@ -14,9 +14,11 @@ pub(crate) trait Kernel<T> {
     /// Depth of a `k` slice: each slice reads and writes the tiles of C once, and a packed `B`
     /// sliver `KC×NR` should stay in a core's caches while a block of A passes over it.
     const KC: usize;
-    /// Rows of an `A` block (a packed `MC×KC` block should sit in L2).
+    /// Rows of an `A` block (a packed `MC×KC` block should sit in L2), for the caches of
+    /// [`super::caches::REFERENCE`]; scaled to the running CPU's.
     const MC: usize;
-    /// Columns of a `B` panel.
+    /// Columns of a `B` panel, for the caches of [`super::caches::REFERENCE`]; scaled to the
+    /// running CPU's.
     const NC: usize;
 
     /// The kernel for column edges of at most `NR / 2` columns: a half-width variant with the

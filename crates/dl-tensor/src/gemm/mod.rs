@@ -6,7 +6,8 @@
 //!
 //! # How it is computed
 //! The classic blocked algorithm: `k` is cut into slices of at most `KC`, `A` and `B` into
-//! blocks that fit the caches, operands are packed into aligned, thread-local buffers when that
+//! blocks that fit the running CPU's caches (read once; `KC`, which fixes the order of the sums,
+//! stays the kernel's constant), operands are packed into aligned, thread-local buffers when that
 //! pays off (small or already contiguous operands are read in place), and a register-blocked
 //! micro-kernel computes `MR×NR` tiles of `C`. On x86-64 the kernels are hand-written with
 //! intrinsics and chosen at run time: AVX-512F (12×32 for `f32`, 12×16 for `f64`) when the CPU
@@ -18,6 +19,7 @@
 //! columns of `C`, never along `k`: every element of `C` is computed by the same sequence of
 //! operations whatever the thread count, so results are bit-identical for any thread count.
 
+mod caches;
 mod driver;
 mod interleave;
 mod kernel;
@@ -366,3 +368,22 @@ impl_sealed!(
     kernel::Portable<f64, 4, 4>,
     kernel::Portable<f64, 4, 4>
 );
+
+/// Bytes of each thread's packing buffers: enough for the largest blocks of every kernel, so a
+/// thread's buffers never grow with the blocks it happens to pack.
+fn workspace_sizes() -> pack::Sizes {
+    static SIZES: std::sync::OnceLock<pack::Sizes> = std::sync::OnceLock::new();
+    *SIZES.get_or_init(|| {
+        let sizes = pack::Sizes::of::<f32, kernel::Portable<f32, 4, 8>>()
+            .max(pack::Sizes::of::<f64, kernel::Portable<f64, 4, 4>>());
+        #[cfg(target_arch = "x86_64")]
+        let sizes = sizes
+            .max(pack::Sizes::of::<f32, x86::Avx512F32>())
+            .max(pack::Sizes::of::<f32, x86::Avx2F32>())
+            .max(pack::Sizes::of::<f64, x86::Avx512F64>())
+            .max(pack::Sizes::of::<f64, x86::Avx2F64>());
+        sizes
+    })
+}
+
+pub(crate) use pack::{adopt_workspace, full_workspace};

@@ -3,33 +3,79 @@
 
 use std::cell::RefCell;
 
+use super::caches::{block_sizes, caches};
 use super::interleave::interleave_lines;
+use super::kernel::Kernel;
 use super::sealed::Sealed;
+use super::workspace_sizes;
 
-/// One cache line: the unit buffers are allocated in, so they are 64-byte aligned.
-#[repr(C, align(64))]
-#[derive(Clone, Copy)]
-struct Line([u8; 64]);
+/// The alignment of every buffer: one cache line.
+const ALIGN: usize = 64;
 
-/// A growable, 64-byte-aligned scratch buffer. It never shrinks, so once warmed up a thread's
-/// products allocate nothing.
+/// A growable, 64-byte-aligned scratch buffer. It never shrinks.
 pub(crate) struct Buf {
-    lines: Vec<Line>,
+    /// Zeroed bytes, `ALIGN − 1` more than asked for so that an aligned start fits.
+    bytes: Vec<u8>,
 }
 
 impl Buf {
     const fn new() -> Self {
-        Buf { lines: Vec::new() }
+        Buf { bytes: Vec::new() }
     }
 
-    /// A pointer to at least `len` elements of `T` (zero-initialised at first growth, otherwise
-    /// holding stale values). Valid until the next call on this buffer.
-    pub(crate) fn get<T: Sealed>(&mut self, len: usize) -> *mut T {
-        let lines = (len * size_of::<T>()).div_ceil(size_of::<Line>());
-        if self.lines.len() < lines {
-            self.lines.resize(lines, Line([0; 64]));
+    /// Grows the buffer to at least `len` usable bytes.
+    fn reserve(&mut self, len: usize) {
+        let len = len + ALIGN - 1;
+        if self.bytes.len() < len {
+            // Zeroed bytes come from `calloc`: large ones are fresh pages, mapped when touched.
+            self.bytes = vec![0; len];
         }
-        self.lines.as_mut_ptr().cast()
+    }
+
+    /// A 64-byte-aligned pointer to at least `len` elements of `T` (zeroed at first growth,
+    /// otherwise holding stale values). Valid until the next call on this buffer.
+    pub(crate) fn get<T: Sealed>(&mut self, len: usize) -> *mut T {
+        self.reserve(len * size_of::<T>());
+        let start = self.bytes.as_mut_ptr();
+        // SAFETY: `reserve` left `ALIGN − 1` spare bytes, enough for any offset to alignment.
+        unsafe { start.add(start.align_offset(ALIGN)).cast() }
+    }
+}
+
+/// Bytes of each packing buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Sizes {
+    a: usize,
+    b: usize,
+    a_edge: usize,
+    b_edge: usize,
+}
+
+impl Sizes {
+    /// What kernel `K`'s largest blocks need with this CPU's caches: an `MC×KC` block of `A`,
+    /// a `KC×NC` panel of `B`, and an `MR×KC` and a `KC×NR` edge sliver.
+    pub(crate) fn of<T, K: Kernel<T>>() -> Sizes {
+        let e = size_of::<T>();
+        let (mc, nc) = block_sizes::<T, K>(caches());
+        Sizes {
+            a: mc * K::KC * e,
+            b: nc * K::KC * e,
+            a_edge: K::MR * K::KC * e,
+            b_edge: K::NR * K::KC * e,
+        }
+    }
+
+    /// The larger of `self` and `other`, buffer by buffer.
+    pub(crate) const fn max(self, other: Sizes) -> Sizes {
+        const fn max(x: usize, y: usize) -> usize {
+            if x > y { x } else { y }
+        }
+        Sizes {
+            a: max(self.a, other.a),
+            b: max(self.b, other.b),
+            a_edge: max(self.a_edge, other.a_edge),
+            b_edge: max(self.b_edge, other.b_edge),
+        }
     }
 }
 
@@ -54,20 +100,48 @@ impl Workspace {
             b_edge: Buf::new(),
         }
     }
+
+    /// Grows every buffer to what the largest block of any kernel needs ([`workspace_sizes`]).
+    fn reserve_full(&mut self) {
+        let full = workspace_sizes();
+        self.a.reserve(full.a);
+        self.b.reserve(full.b);
+        self.a_edge.reserve(full.a_edge);
+        self.b_edge.reserve(full.b_edge);
+    }
 }
 
 thread_local! {
     static WORKSPACE: RefCell<Workspace> = const { RefCell::new(Workspace::new()) };
 }
 
-/// Runs `f` with this thread's workspace (or a fresh one if it is already in use, e.g. by a
-/// product nested inside another on the same thread).
+/// A workspace at full size, for a thread about to be started: allocated by the starting
+/// thread, so a worker that first packs a block in a warm call allocates nothing then.
+pub(crate) fn full_workspace() -> Workspace {
+    let mut ws = Workspace::new();
+    ws.reserve_full();
+    ws
+}
+
+/// Makes `ws` this thread's workspace.
+pub(crate) fn adopt_workspace(ws: Workspace) {
+    let _ = WORKSPACE.try_with(|own| {
+        if let Ok(mut own) = own.try_borrow_mut() {
+            *own = ws;
+        }
+    });
+}
+
+/// Runs `f` with this thread's workspace, at full size from its first use, so that which blocks
+/// a thread packs never decides whether it allocates (or with a fresh one if it is already in
+/// use, e.g. by a product nested inside another on the same thread).
 pub(crate) fn with_workspace<R>(f: impl FnOnce(&mut Workspace) -> R) -> R {
     let mut f = Some(f);
     let done = WORKSPACE.try_with(|ws| {
-        ws.try_borrow_mut()
-            .ok()
-            .map(|mut ws| (f.take().expect("called once"))(&mut ws))
+        ws.try_borrow_mut().ok().map(|mut ws| {
+            ws.reserve_full();
+            (f.take().expect("called once"))(&mut ws)
+        })
     });
     match done {
         Ok(Some(r)) => r,

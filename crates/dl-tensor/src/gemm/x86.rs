@@ -13,10 +13,9 @@
 //! and the same order of operations for each element of `C` (one FMA chain over `p`, then
 //! `α·acc` or `α·acc + β·c`), so they give bit-identical results.
 //!
-//! `KC` is 512 for `f32`: each `k`-slice reads and writes every tile of `C` once, and on the
-//! Zen 5 machine of BENCHMARKS.md halving those passes (from `KC` 256) took 1024³ and 2048³ on
-//! one thread from 84 % and 80 % of the FMA peak to 88–90 % and 88 %, although a 12×32 sliver
-//! of `B` (64 KiB) then no longer fits in L1. The AVX2 kernel ran the same with either.
+//! `KC` is 512 for `f32`: each `k`-slice reads and writes every tile of `C` once, and halving
+//! those passes (from `KC` 256) paid for large products more than a 12×32 sliver of `B`
+//! (64 KiB) no longer fitting in L1 cost (BENCHMARKS.md).
 //!
 //! Only called after run-time detection of the features (see `gemm::resolve`).
 
@@ -173,8 +172,7 @@ macro_rules! x86_tile_fn {
             }
             // Rows of A anywhere but in a packed or transposed sliver get one pointer each, so
             // that the broadcasts do not wait on a chain of `MR` dependent additions of `rsa`
-            // at every step (that chain held mlp_fwd, 100×784·784×40, at 130 GF/s on one
-            // thread; 150 with a pointer per row).
+            // at every step.
             let rows: [*const $t; MR] =
                 std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
             if rsa == 1 && csa == MR as isize {
