@@ -173,7 +173,10 @@ pub fn assemble(
             XtaskError::Other(format!("{}: its result is missing", experiment.name))
         })?;
         // Its checks are about shapes and counts, not training: one seed says it all.
-        return Ok(Results::single(seeds.first().copied().unwrap_or(0), outcome));
+        return Ok(Results::single(
+            seeds.first().copied().unwrap_or(0),
+            outcome,
+        ));
     }
     let mut per_seed = Vec::with_capacity(seeds.len());
     for (&seed, runs) in seeds.iter().zip(slots) {
