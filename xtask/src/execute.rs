@@ -10,7 +10,7 @@ use crate::error::XtaskError;
 use crate::folder::PARTIAL_CURVES;
 use crate::output::write_atomic;
 use crate::results::{CheckResult, Outcome, Results, RunResult, SeedRun};
-use crate::spec::{Check, Experiment, Kind};
+use crate::spec::{Experiment, Kind};
 use crate::{data, stop, train, write};
 
 /// One piece of work: a run of one seed, or a print-and-check experiment as a whole.
@@ -27,22 +27,9 @@ pub enum Item {
     Whole,
 }
 
-/// The runs of an experiment: how many, and their labels.
+/// The labels of an experiment's runs, in order.
 pub fn run_labels(experiment: &Experiment) -> Vec<String> {
-    match &experiment.kind {
-        Kind::Iterations(s) => s.runs.iter().map(|r| r.label.clone()).collect(),
-        Kind::Epochs(s) => s.runs.iter().map(|r| r.label.clone()).collect(),
-        Kind::Custom(_) => Vec::new(),
-    }
-}
-
-/// The checks of an experiment with runs.
-fn checks(experiment: &Experiment) -> &[Check] {
-    match &experiment.kind {
-        Kind::Iterations(s) => &s.checks,
-        Kind::Epochs(s) => &s.checks,
-        Kind::Custom(_) => &[],
-    }
+    experiment.runs().iter().map(|r| r.label.clone()).collect()
 }
 
 /// Every item of an experiment in the order one process does them: seed by seed, each seed's
@@ -192,7 +179,8 @@ pub fn assemble(
                 ))
             })?);
         }
-        outcome.checks = checks(experiment)
+        outcome.checks = experiment
+            .checks()
             .iter()
             .map(|c| CheckResult {
                 claim: c.claim.clone(),

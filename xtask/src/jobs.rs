@@ -97,6 +97,14 @@ pub fn run(names: &[String], ctx: &Context, experiments: &[Experiment]) -> Resul
         "{jobs} job(s) over {total} item(s), {} thread(s) each",
         (ctx.threads / jobs).max(1)
     );
+    // The worker's own error is on stderr already.
+    let failed = |k: usize, status: std::process::ExitStatus| {
+        XtaskError::Other(format!(
+            "job {} of {jobs} failed ({status}); nothing was written to {}",
+            k + 1,
+            ctx.out_dir.display()
+        ))
+    };
     let (sender, lines) = mpsc::channel::<String>();
     let mut workers = Workers(Vec::with_capacity(jobs));
     for (k, dir) in dirs.iter().enumerate() {
@@ -160,7 +168,7 @@ pub fn run(names: &[String], ctx: &Context, experiments: &[Experiment]) -> Resul
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-        // A worker that failed ends the others: its error is on stderr already.
+        // A worker that failed ends the others.
         for (k, child) in workers.0.iter_mut().enumerate() {
             if let Ok(Some(status)) = child.try_wait()
                 && !status.success()
@@ -168,11 +176,7 @@ pub fn run(names: &[String], ctx: &Context, experiments: &[Experiment]) -> Resul
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }
-                return Err(XtaskError::Other(format!(
-                    "job {} of {jobs} failed ({status}); nothing was written to {}",
-                    k + 1,
-                    ctx.out_dir.display()
-                )));
+                return Err(failed(k, status));
             }
         }
     }
@@ -181,11 +185,7 @@ pub fn run(names: &[String], ctx: &Context, experiments: &[Experiment]) -> Resul
             .wait()
             .map_err(|e| XtaskError::Other(format!("job {}: {e}", k + 1)))?;
         if !status.success() {
-            return Err(XtaskError::Other(format!(
-                "job {} of {jobs} failed ({status}); nothing was written to {}",
-                k + 1,
-                ctx.out_dir.display()
-            )));
+            return Err(failed(k, status));
         }
     }
     if let Some(bar) = bar {

@@ -49,18 +49,8 @@ pub fn project_root() -> PathBuf {
 fn list() {
     for e in experiments::all() {
         println!("{:<20} {} — {}", e.name, e.section, e.summary);
-        match &e.kind {
-            spec::Kind::Iterations(s) => {
-                for r in &s.runs {
-                    println!("{:<20}   · {}", "", r.label);
-                }
-            }
-            spec::Kind::Epochs(s) => {
-                for r in &s.runs {
-                    println!("{:<20}   · {}", "", r.label);
-                }
-            }
-            spec::Kind::Custom(_) => {}
+        for r in e.runs() {
+            println!("{:<20}   · {}", "", r.label);
         }
     }
 }

@@ -274,8 +274,7 @@ fn survival(md: &mut String, summaries: &[Value]) {
          those that do not hold.\n\n| standing | experiment | claim |\n|---|---|---|\n",
     );
     for standing in ["holds", "mixed", "does_not_hold"] {
-        for (s, experiment, claim, verdict) in rows.iter().filter(|r| r.0 == standing) {
-            let _ = s;
+        for (_, experiment, claim, verdict) in rows.iter().filter(|r| r.0 == standing) {
             let _ = writeln!(md, "| {verdict} | `{experiment}` | {claim} |");
         }
     }

@@ -140,6 +140,24 @@ impl From<Preset> for Model {
 }
 
 impl Experiment {
+    /// The runs of a training experiment, in order (none for [`Kind::Custom`]).
+    pub fn runs(&self) -> &[RunSpec] {
+        match &self.kind {
+            Kind::Iterations(s) => &s.runs,
+            Kind::Epochs(s) => &s.runs,
+            Kind::Custom(_) => &[],
+        }
+    }
+
+    /// The checks of a training experiment (none for [`Kind::Custom`], which makes its own).
+    pub fn checks(&self) -> &[Check] {
+        match &self.kind {
+            Kind::Iterations(s) => &s.checks,
+            Kind::Epochs(s) => &s.checks,
+            Kind::Custom(_) => &[],
+        }
+    }
+
     /// The checks of a training experiment, to add some written in Rust.
     ///
     /// # Panics
