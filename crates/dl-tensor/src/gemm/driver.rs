@@ -4,8 +4,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::caches::{block_sizes, caches};
-use super::kernel::Kernel;
-use super::pack::{pack_a, pack_b, with_workspace};
+use super::kernel::{ASliver, Kernel};
+use super::pack::{pack_a, pack_a_indexed, pack_b, with_workspace};
 use super::sealed::Sealed;
 use super::{GemmOptions, resolve};
 use crate::threads::{for_each_task_with, num_threads};
@@ -25,6 +25,9 @@ pub enum ActiveKernel {
 /// One product `C ← α·A·B + β·C` over raw pointers: `A` is `m×k` with element `(i, p)` at
 /// `a + i·rsa + p·csa`, and likewise for `B` (`k×n`) and `C` (`m×n`).
 ///
+/// When `a_rows` is not null, `A` is indexed instead ([`super::IndexedRef`]): element `(i, p)`
+/// at `a + a_rows[i] + a_cols[p]`, and `rsa`, `csa` are unused.
+///
 /// Contract: the elements of `A` and `B` are readable, those of `C` readable, writable, distinct,
 /// not overlapping `A` or `B`, and not accessed by anyone else during the product.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +40,10 @@ pub struct Problem<T> {
     pub(crate) a: *const T,
     pub(crate) rsa: isize,
     pub(crate) csa: isize,
+    /// `m` row offsets of an indexed `A`, or null.
+    pub(crate) a_rows: *const usize,
+    /// `k` column offsets of an indexed `A` (when `a_rows` is not null).
+    pub(crate) a_cols: *const usize,
     pub(crate) b: *const T,
     pub(crate) rsb: isize,
     pub(crate) csb: isize,
@@ -52,8 +59,14 @@ unsafe impl<T: Sync> Sync for Problem<T> {}
 unsafe impl<T: Send> Send for Problem<T> {}
 
 impl<T: Copy> Problem<T> {
-    /// The same product transposed: `Cᵀ ← α·Bᵀ·Aᵀ + β·Cᵀ`.
+    /// Whether `A` is indexed rather than strided.
+    fn indexed(&self) -> bool {
+        !self.a_rows.is_null()
+    }
+
+    /// The same product transposed: `Cᵀ ← α·Bᵀ·Aᵀ + β·Cᵀ` (for a strided `A` only).
     fn transposed(self) -> Self {
+        debug_assert!(!self.indexed(), "an indexed A cannot become B");
         Problem {
             m: self.n,
             n: self.m,
@@ -79,7 +92,16 @@ impl<T: Copy> Problem<T> {
             Problem {
                 m: r1 - r0,
                 n: c1 - c0,
-                a: self.a.offset(r0 as isize * self.rsa),
+                a: if self.indexed() {
+                    self.a
+                } else {
+                    self.a.offset(r0 as isize * self.rsa)
+                },
+                a_rows: if self.indexed() {
+                    self.a_rows.add(r0)
+                } else {
+                    self.a_rows
+                },
                 b: self.b.offset(c0 as isize * self.csb),
                 c: self
                     .c
@@ -139,8 +161,9 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     }
     let kernel = resolve(opts.kernel);
     let (mr, nr, kc) = T::blocking(kernel);
-    // Of the product and its transpose, run the one with less strided work.
-    if strided_work(&p.transposed(), kc) < strided_work(&p, kc) {
+    // Of the product and its transpose, run the one with less strided work (an indexed A
+    // stays A: only A has the kernels' indexed reads).
+    if !p.indexed() && strided_work(&p.transposed(), kc) < strided_work(&p, kc) {
         p = p.transposed();
     }
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
@@ -271,7 +294,7 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
     let (mr, nr) = (K::MR, K::NR);
     let k_blocks = k.div_ceil(K::KC);
     let kc_max = k.div_ceil(k_blocks);
-    let packs_a = !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
+    let packs_a = !(p.indexed() || p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
     let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
     let packs_b = p.csb != 1 || (m > PACK_B_MIN_SLIVERS * mr && b_span > B_IN_PLACE_SPAN);
     let mc_max = block_len(m, mc, mr);
@@ -315,8 +338,17 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
                         let m_direct = if packs_a { 0 } else { mc / mr * mr };
-                        let a0 = p.a.offset(ic as isize * p.rsa + pc as isize * p.csa);
-                        if m_direct < mc {
+                        // An indexed A keeps its pointer and moves its tables instead.
+                        let (a0, a_rows, a_cols) = if p.indexed() {
+                            (p.a, p.a_rows.add(ic), p.a_cols.add(pc))
+                        } else {
+                            let a0 = p.a.offset(ic as isize * p.rsa + pc as isize * p.csa);
+                            (a0, p.a_rows, p.a_cols)
+                        };
+                        if m_direct < mc && p.indexed() {
+                            let rows = a_rows.add(m_direct);
+                            pack_a_indexed(mr, kc, mc - m_direct, a0, rows, a_cols, abuf);
+                        } else if m_direct < mc {
                             let rest = a0.offset(m_direct as isize * p.rsa);
                             pack_a(mr, kc, mc - m_direct, rest, p.rsa, p.csa, abuf);
                         }
@@ -328,10 +360,13 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                             };
                             let cols = nr.min(nc - jr);
                             for ir in (0..mc).step_by(mr) {
-                                let (ap, rsa, csa) = if ir < m_direct {
-                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa)
+                                let (ap, rsa, csa, indexed) = if ir < m_direct && p.indexed() {
+                                    (a0, 0, 0, Some((a_rows.add(ir), a_cols)))
+                                } else if ir < m_direct {
+                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa, None)
                                 } else {
-                                    (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
+                                    let packed = abuf.add((ir - m_direct) * kc) as *const T;
+                                    (packed, 1, mr as isize, None)
                                 };
                                 let cp = p.c.offset(
                                     (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
@@ -342,10 +377,13 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                                 } else {
                                     K::tile
                                 };
-                                tile(
-                                    kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
-                                    rows, cols,
-                                );
+                                let a = ASliver {
+                                    a: ap,
+                                    rsa,
+                                    csa,
+                                    indexed,
+                                };
+                                tile(kc, p.alpha, a, bp, rsb, beta, cp, p.rsc, p.csc, rows, cols);
                             }
                         }
                     }
@@ -385,6 +423,8 @@ mod tests {
             c: c.as_mut_ptr(),
             rsc: n as isize,
             csc: 1,
+            a_rows: std::ptr::null(),
+            a_cols: std::ptr::null(),
         };
         // SAFETY: the three row-major matrices are alive and C is exclusive; callers check
         // that the CPU supports `K`.

@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use driver::ActiveKernel;
 
-pub use view::{MatMut, MatRef};
+pub use view::{IndexedRef, MatMut, MatRef};
 
 /// Element types [`gemm`] supports: `f32` and `f64`. Sealed.
 pub trait GemmScalar: Copy + Send + Sync + 'static + sealed::Sealed {}
@@ -252,9 +252,101 @@ pub fn gemm_with<T: GemmScalar>(
         c: pc,
         rsc,
         csc,
+        a_rows: std::ptr::null(),
+        a_cols: std::ptr::null(),
     };
     // SAFETY: the pointers and strides come from bounds-checked views; `MatMut` guarantees
     // distinct elements of C, and C is borrowed mutably so it cannot alias A or B.
+    unsafe { driver::gemm_problem(opts, p) }
+}
+
+/// `C ← α·A·B + β·C` where `A` is an [`IndexedRef`]: a matrix read through offset tables, such
+/// as a convolution's column matrix read straight from the images (an implicit GEMM: no im2col
+/// copy). Each element of `C` is computed by the same operations as by [`gemm`] with `A`
+/// written out, so the two give the same bits.
+///
+/// # Panics
+/// If the shapes do not chain: `A` is `m×k`, `B` must be `k×n` and `C` `m×n`.
+///
+/// # Example
+/// ```
+/// use dl_tensor::gemm::{gemm_indexed, IndexedRef, MatMut, MatRef};
+/// // The 2×2 windows of a 3×3 image as rows of a 4×4 matrix, never written out.
+/// let image = [1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0];
+/// let rows = [0, 1, 3, 4]; // window (oy, ox) starts at oy·3 + ox
+/// let cols = [0, 1, 3, 4]; // element (ky, kx) of a window at ky·3 + kx
+/// let filter = [1.0f32, 0.0, 0.0, -1.0]; // x[oy, ox] − x[oy + 1, ox + 1]
+/// let mut out = [0.0f32; 4];
+/// gemm_indexed(
+///     1.0,
+///     IndexedRef::new(&image, &rows, &cols),
+///     MatRef::row_major(&filter, 4, 1),
+///     0.0,
+///     MatMut::row_major(&mut out, 4, 1),
+/// );
+/// assert_eq!(out, [-4.0; 4]);
+/// ```
+#[track_caller]
+pub fn gemm_indexed<T: GemmScalar>(
+    alpha: T,
+    a: IndexedRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
+    gemm_indexed_with(&GemmOptions::default(), alpha, a, b, beta, c);
+}
+
+/// [`gemm_indexed`] with explicit [`GemmOptions`] (thread count, kernel family).
+///
+/// # Panics
+/// If the shapes do not chain: `A` is `m×k`, `B` must be `k×n` and `C` `m×n`.
+#[track_caller]
+pub fn gemm_indexed_with<T: GemmScalar>(
+    opts: &GemmOptions,
+    alpha: T,
+    a: IndexedRef<'_, T>,
+    b: MatRef<'_, T>,
+    beta: T,
+    mut c: MatMut<'_, T>,
+) {
+    if a.cols() != b.rows() || a.rows() != c.rows() || b.cols() != c.cols() {
+        gemm_shape_mismatch(a.shape(), b.shape(), c.shape());
+    }
+    let (m, k, n) = (a.rows(), a.cols(), b.cols());
+    let (rsc, csc, offc) = (c.row_stride(), c.col_stride(), c.offset());
+    let (pb, pc);
+    // SAFETY: as in `gemm_with`: the views' offsets are in bounds unless the view is empty.
+    unsafe {
+        pb = b
+            .data()
+            .as_ptr()
+            .add(if k * n == 0 { 0 } else { b.offset() });
+        pc = c
+            .data_mut()
+            .as_mut_ptr()
+            .add(if m * n == 0 { 0 } else { offc });
+    }
+    let p = driver::Problem {
+        m,
+        n,
+        k,
+        alpha,
+        beta,
+        a: a.data().as_ptr(),
+        rsa: 0,
+        csa: 0,
+        b: pb,
+        rsb: b.row_stride(),
+        csb: b.col_stride(),
+        c: pc,
+        rsc,
+        csc,
+        a_rows: a.row_offsets().as_ptr(),
+        a_cols: a.col_offsets().as_ptr(),
+    };
+    // SAFETY: `IndexedRef::new` checked that every element of A lies inside its slice; B and C
+    // are bounds-checked views, C borrowed mutably so that it cannot alias A or B.
     unsafe { driver::gemm_problem(opts, p) }
 }
 
@@ -297,6 +389,8 @@ pub unsafe fn gemm_raw<T: GemmScalar>(
         c,
         rsc,
         csc,
+        a_rows: std::ptr::null(),
+        a_cols: std::ptr::null(),
     };
     // SAFETY: forwarded from this function's contract.
     unsafe { driver::gemm_problem(&GemmOptions::default(), p) }

@@ -190,6 +190,40 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
     }
 }
 
+/// [`pack_a`] for an indexed block: element `(i, p)` at `a + rows[i] + cols[p]`.
+///
+/// # Safety
+/// The `mc` row offsets and `kc` column offsets must be readable and address readable elements;
+/// `dst` must hold `ceil(mc/mr)·mr·kc` elements.
+pub(crate) unsafe fn pack_a_indexed<T: Sealed>(
+    mr: usize,
+    kc: usize,
+    mc: usize,
+    a: *const T,
+    rows: *const usize,
+    cols: *const usize,
+    dst: *mut T,
+) {
+    for i0 in (0..mc).step_by(mr) {
+        let live = mr.min(mc - i0);
+        // SAFETY: rows `i0 + i < mc` and columns `p < kc` address elements of A; the writes
+        // fill sliver `i0 / mr` of `dst`.
+        unsafe {
+            let out = dst.add(i0 * kc);
+            for p in 0..kc {
+                let col = *cols.add(p);
+                for i in 0..mr {
+                    *out.add(p * mr + i) = if i < live {
+                        *a.add(*rows.add(i0 + i) + col)
+                    } else {
+                        T::ZERO
+                    };
+                }
+            }
+        }
+    }
+}
+
 /// Packs the `kc×nc` panel of `B` at `b` (element `(p, j)` at `b + p·rsb + j·csb`) into slivers
 /// of `nr` columns: sliver `s` holds, for each `p`, columns `s·nr .. s·nr + nr`, zero-padded.
 /// A last sliver of at most `nr / 2` columns is padded only to `half_nr`, the width the kernel

@@ -215,3 +215,82 @@ impl<'a, T: Copy> MatMut<'a, T> {
 
     common!();
 }
+
+/// A read-only `rows × cols` matrix whose element `(i, j)` is `data[row_offsets[i] +
+/// col_offsets[j]]`: a matrix that is not stored anywhere, read from another layout through two
+/// offset tables. The column matrix of a convolution is one: with row `(n, oy, ox)` at offset
+/// `n·C·H·W + oy·s·W + ox·s` and column `(c, ky, kx)` at `c·H·W + ky·W + kx` of a batch of
+/// zero-padded images, [`gemm_indexed`](super::gemm_indexed) multiplies it without im2col
+/// writing it out (an *implicit GEMM*).
+#[derive(Clone, Copy, Debug)]
+pub struct IndexedRef<'a, T> {
+    data: &'a [T],
+    row_offsets: &'a [usize],
+    col_offsets: &'a [usize],
+}
+
+impl<'a, T> IndexedRef<'a, T> {
+    /// The matrix with element `(i, j)` at `data[row_offsets[i] + col_offsets[j]]`.
+    ///
+    /// # Panics
+    /// If some element lies outside `data`.
+    #[track_caller]
+    pub fn new(data: &'a [T], row_offsets: &'a [usize], col_offsets: &'a [usize]) -> Self {
+        let reach = |offsets: &[usize]| offsets.iter().copied().max();
+        if let (Some(r), Some(c)) = (reach(row_offsets), reach(col_offsets)) {
+            assert!(
+                r.checked_add(c).is_some_and(|last| last < data.len()),
+                "IndexedRef::new: a {}×{} matrix reaches element {r} + {c} of a slice of {}",
+                row_offsets.len(),
+                col_offsets.len(),
+                data.len()
+            );
+        }
+        IndexedRef {
+            data,
+            row_offsets,
+            col_offsets,
+        }
+    }
+
+    /// Number of rows.
+    pub fn rows(&self) -> usize {
+        self.row_offsets.len()
+    }
+
+    /// Number of columns.
+    pub fn cols(&self) -> usize {
+        self.col_offsets.len()
+    }
+
+    /// `[rows, cols]`.
+    pub fn shape(&self) -> [usize; 2] {
+        [self.rows(), self.cols()]
+    }
+
+    /// The slice the elements are read from.
+    pub fn data(&self) -> &'a [T] {
+        self.data
+    }
+
+    /// The offset of each row's first element.
+    pub fn row_offsets(&self) -> &'a [usize] {
+        self.row_offsets
+    }
+
+    /// The offset of each column within a row.
+    pub fn col_offsets(&self) -> &'a [usize] {
+        self.col_offsets
+    }
+}
+
+impl<T: Copy> IndexedRef<'_, T> {
+    /// Element `(i, j)`.
+    ///
+    /// # Panics
+    /// If `(i, j)` is out of bounds.
+    #[track_caller]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        self.data[self.row_offsets[i] + self.col_offsets[j]]
+    }
+}

@@ -5,7 +5,8 @@
 
 use dl_tensor::Float;
 use dl_tensor::gemm::{
-    GemmOptions, KernelChoice, MatMut, MatRef, gemm, gemm_raw, gemm_with, kernel_name_for,
+    GemmOptions, IndexedRef, KernelChoice, MatMut, MatRef, gemm, gemm_indexed, gemm_indexed_with,
+    gemm_raw, gemm_with, kernel_name_for,
 };
 
 /// A small deterministic generator (xorshift64*), so the tests need no RNG crate.
@@ -644,5 +645,104 @@ fn shape_mismatch_panics() {
         MatRef::row_major(&a, 2, 3),
         0.0,
         MatMut::row_major(&mut c, 2, 2),
+    );
+}
+
+/// `A` written out from an indexed view, and the view's product, for `m×k·k×n`: rows `i` at
+/// scattered offsets (a window's start in a 2-D image, jumping at line ends) and columns at
+/// offsets of a 3×3 window spread over `k / 9` planes, as a convolution's column matrix.
+fn indexed_against_written_out<T: Float + dl_tensor::gemm::GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    beta: f64,
+    opts: &GemmOptions,
+) {
+    let (width, plane) = (37usize, 37 * 40);
+    let row_offsets: Vec<usize> = (0..m).map(|i| (i / 30) * width + i % 30).collect();
+    let col_offsets: Vec<usize> = (0..k)
+        .map(|p| (p / 9) * plane + (p % 9 / 3) * width + p % 3)
+        .collect();
+    let len = row_offsets.iter().max().unwrap_or(&0) + col_offsets.iter().max().unwrap_or(&0) + 1;
+    let mut g = Gen(0x5eed ^ (m * 131 + k * 7 + n) as u64);
+    let data: Vec<T> = (0..len).map(|_| T::lit(g.next())).collect();
+    let b: Vec<T> = (0..k * n).map(|_| T::lit(g.next())).collect();
+    let c0: Vec<T> = (0..m * n).map(|_| T::lit(g.next())).collect();
+    let written: Vec<T> = row_offsets
+        .iter()
+        .flat_map(|&r| col_offsets.iter().map(move |&c| r + c))
+        .map(|at| data[at])
+        .collect();
+    let (alpha, beta) = (T::lit(0.75), T::lit(beta));
+    let mut want = c0.clone();
+    gemm_with(
+        opts,
+        alpha,
+        MatRef::row_major(&written, m, k),
+        MatRef::row_major(&b, k, n),
+        beta,
+        MatMut::row_major(&mut want, m, n),
+    );
+    let mut got = c0;
+    let a = IndexedRef::new(&data, &row_offsets, &col_offsets);
+    assert_eq!(a.shape(), [m, k]);
+    gemm_indexed_with(
+        opts,
+        alpha,
+        a,
+        MatRef::row_major(&b, k, n),
+        beta,
+        MatMut::row_major(&mut got, m, n),
+    );
+    let same = want
+        .iter()
+        .zip(&got)
+        .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits());
+    assert!(same, "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}");
+}
+
+#[test]
+fn an_indexed_a_gives_the_bits_of_the_written_out_matrix() {
+    // Edge slivers, several k-slices (k > KC), A read in place (n ≤ 4 slivers) and packed
+    // (n > 4 slivers), one and two threads, every kernel family.
+    let shapes = [
+        (1, 1, 1),
+        (13, 9, 16),
+        (100, 144, 16),
+        (250, 600, 40),
+        (300, 27, 200),
+        (64, 1100, 33),
+    ];
+    for kernel in KERNELS {
+        for threads in [1, 2] {
+            for &(m, k, n) in &shapes {
+                for beta in [0.0, 1.0] {
+                    let o = opts(kernel, threads);
+                    indexed_against_written_out::<f32>(m, k, n, beta, &o);
+                    indexed_against_written_out::<f64>(m, k, n, beta, &o);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "IndexedRef::new: a 2×2 matrix reaches element 3 + 1 of a slice of 4")]
+fn an_indexed_view_past_its_slice_is_refused() {
+    let data = [0.0f32; 4];
+    let _ = IndexedRef::new(&data, &[0, 3], &[0, 1]);
+}
+
+#[test]
+#[should_panic(expected = "gemm: shape mismatch: A is [2, 2], B is [3, 1], C is [2, 1]")]
+fn an_indexed_product_with_unchained_shapes_is_refused() {
+    let (data, b) = ([0.0f32; 9], [0.0f32; 3]);
+    let mut c = [0.0f32; 2];
+    gemm_indexed(
+        1.0,
+        IndexedRef::new(&data, &[0, 3], &[0, 1]),
+        MatRef::row_major(&b, 3, 1),
+        0.0,
+        MatMut::row_major(&mut c, 2, 1),
     );
 }
