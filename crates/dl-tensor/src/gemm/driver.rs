@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::caches::{block_sizes, caches};
-use super::kernel::{ASliver, Kernel};
+use super::kernel::Kernel;
 use super::pack::{pack_a, pack_a_indexed, pack_b, with_workspace};
 use super::sealed::Sealed;
 use super::{GemmOptions, resolve};
@@ -294,9 +294,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
     let (mr, nr) = (K::MR, K::NR);
     let k_blocks = k.div_ceil(K::KC);
     let kc_max = k.div_ceil(k_blocks);
-    let packs_a = !(p.indexed() || p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
+    // An indexed A is always packed: the kernels read strided slivers only.
+    let packs_a = p.indexed() || !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
     let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
-    let packs_b = p.csb != 1 || (m > PACK_B_MIN_SLIVERS * mr && b_span > B_IN_PLACE_SPAN);
+    let packs_b = p.csb != 1 || b_span > B_IN_PLACE_SPAN;
     let mc_max = block_len(m, mc, mr);
     let nc_max = if packs_b { block_len(n, nc, nr) } else { n };
 
@@ -360,13 +361,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                             };
                             let cols = nr.min(nc - jr);
                             for ir in (0..mc).step_by(mr) {
-                                let (ap, rsa, csa, indexed) = if ir < m_direct && p.indexed() {
-                                    (a0, 0, 0, Some((a_rows.add(ir), a_cols)))
-                                } else if ir < m_direct {
-                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa, None)
+                                let (ap, rsa, csa) = if ir < m_direct {
+                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa)
                                 } else {
-                                    let packed = abuf.add((ir - m_direct) * kc) as *const T;
-                                    (packed, 1, mr as isize, None)
+                                    (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
                                 };
                                 let cp = p.c.offset(
                                     (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
@@ -377,13 +375,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                                 } else {
                                     K::tile
                                 };
-                                let a = ASliver {
-                                    a: ap,
-                                    rsa,
-                                    csa,
-                                    indexed,
-                                };
-                                tile(kc, p.alpha, a, bp, rsb, beta, cp, p.rsc, p.csc, rows, cols);
+                                tile(
+                                    kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
+                                    rows, cols,
+                                );
                             }
                         }
                     }

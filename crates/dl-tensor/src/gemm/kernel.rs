@@ -4,34 +4,6 @@ use std::marker::PhantomData;
 
 use super::sealed::Sealed;
 
-/// The `MR×k` sliver of `A` a tile reads: element `(i, p)` at `a + i·rsa + p·csa`, or, when
-/// `indexed` holds a table of `MR` row offsets and one of `k` column offsets, at
-/// `a + rows[i] + cols[p]` ([`super::IndexedRef`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ASliver<T> {
-    pub(crate) a: *const T,
-    pub(crate) rsa: isize,
-    pub(crate) csa: isize,
-    pub(crate) indexed: Option<(*const usize, *const usize)>,
-}
-
-impl<T> ASliver<T> {
-    /// The address of element `(i, p)`.
-    ///
-    /// # Safety
-    /// `(i, p)` must lie inside the sliver (and its tables).
-    #[inline(always)]
-    pub(crate) unsafe fn at(&self, i: usize, p: usize) -> *const T {
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            match self.indexed {
-                Some((rows, cols)) => self.a.add(*rows.add(i) + *cols.add(p)),
-                None => self.a.offset(i as isize * self.rsa + p as isize * self.csa),
-            }
-        }
-    }
-}
-
 /// A register-blocked micro-kernel computing one `MR×NR` tile of `C`, plus the cache-blocking
 /// sizes that suit it.
 pub(crate) trait Kernel<T> {
@@ -55,7 +27,7 @@ pub(crate) trait Kernel<T> {
     type Half: Kernel<T>;
 
     /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile, where `A` is
-    /// the `MR×k` sliver `a` (see [`ASliver`]), `B` is `k×NR` with element `(p, j)`
+    /// `MR×k` with element `(i, p)` at `a + i·rsa + p·csa`, `B` is `k×NR` with element `(p, j)`
     /// at `b + p·rsb + j`, and `C`'s element `(i, j)` is at `c + i·rsc + j·csc`. When `β = 0`,
     /// `C` is not read.
     ///
@@ -66,7 +38,9 @@ pub(crate) trait Kernel<T> {
     unsafe fn tile(
         k: usize,
         alpha: T,
-        a: ASliver<T>,
+        a: *const T,
+        rsa: isize,
+        csa: isize,
         b: *const T,
         rsb: isize,
         beta: T,
@@ -94,7 +68,9 @@ impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, 
     unsafe fn tile(
         k: usize,
         alpha: T,
-        a: ASliver<T>,
+        a: *const T,
+        rsa: isize,
+        csa: isize,
         b: *const T,
         rsb: isize,
         beta: T,
@@ -113,7 +89,7 @@ impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, 
             }
             for (i, row) in acc.iter_mut().enumerate() {
                 // SAFETY: `(i, p)` with `i < MR`, `p < k` is a readable element of A.
-                let ai = unsafe { *a.at(i, p as usize) };
+                let ai = unsafe { *a.offset(i as isize * rsa + p * csa) };
                 for (acc, &bj) in row.iter_mut().zip(&bp) {
                     *acc = *acc + ai * bj;
                 }

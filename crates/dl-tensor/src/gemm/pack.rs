@@ -190,7 +190,9 @@ pub(crate) unsafe fn pack_a<T: Sealed>(
     }
 }
 
-/// [`pack_a`] for an indexed block: element `(i, p)` at `a + rows[i] + cols[p]`.
+/// [`pack_a`] for an indexed block: element `(i, p)` at `a + rows[i] + cols[p]`. A sliver whose
+/// rows have consecutive offsets (output positions along one image line) is copied one
+/// `mr`-element piece per column.
 ///
 /// # Safety
 /// The `mc` row offsets and `kc` column offsets must be readable and address readable elements;
@@ -210,6 +212,11 @@ pub(crate) unsafe fn pack_a_indexed<T: Sealed>(
         // fill sliver `i0 / mr` of `dst`.
         unsafe {
             let out = dst.add(i0 * kc);
+            let first = *rows.add(i0);
+            if live == mr && (1..mr).all(|i| *rows.add(i0 + i) == first + i) {
+                copy_lines_indexed(kc, mr, a.add(first), cols, out);
+                continue;
+            }
             for p in 0..kc {
                 let col = *cols.add(p);
                 for i in 0..mr {
@@ -218,6 +225,53 @@ pub(crate) unsafe fn pack_a_indexed<T: Sealed>(
                     } else {
                         T::ZERO
                     };
+                }
+            }
+        }
+    }
+}
+
+/// Copies `lines` lines of `len` contiguous elements, the `p`-th read at `src + cols[p]` and
+/// written at `dst + p·len`; the kernels' tile heights get a copy of constant length.
+///
+/// # Safety
+/// The `lines` offsets and the lines they address must be readable; `dst` must hold
+/// `lines·len` elements.
+#[inline]
+unsafe fn copy_lines_indexed<T: Copy>(
+    lines: usize,
+    len: usize,
+    src: *const T,
+    cols: *const usize,
+    dst: *mut T,
+) {
+    /// The same copy with the line length a constant.
+    ///
+    /// # Safety
+    /// As `copy_lines_indexed` with `len = N`.
+    #[inline(always)]
+    unsafe fn fixed<T: Copy, const N: usize>(
+        lines: usize,
+        src: *const T,
+        cols: *const usize,
+        dst: *mut T,
+    ) {
+        for p in 0..lines {
+            // SAFETY: line `p` is readable and its destination writable (caller).
+            unsafe {
+                let line = src.add(*cols.add(p)).cast::<[T; N]>().read_unaligned();
+                dst.add(p * N).cast::<[T; N]>().write_unaligned(line);
+            }
+        }
+    }
+    // SAFETY (every arm): forwarded from the caller, with `N = len`.
+    unsafe {
+        match len {
+            6 => fixed::<T, 6>(lines, src, cols, dst),
+            12 => fixed::<T, 12>(lines, src, cols, dst),
+            _ => {
+                for p in 0..lines {
+                    std::ptr::copy_nonoverlapping(src.add(*cols.add(p)), dst.add(p * len), len);
                 }
             }
         }
@@ -242,6 +296,44 @@ pub(crate) unsafe fn pack_b<T: Sealed>(
     half_nr: usize,
 ) {
     let mut out = dst;
+    let full = nc / nr;
+    if csb == 1 && full > 1 {
+        // Row-major B, several whole slivers: read it row by row, each row's slivers in one
+        // sequential pass (sliver by sliver, every row would be a separate far-apart read).
+        for p in 0..kc {
+            // SAFETY: row `p`'s first `full·nr` elements lie in the panel; sliver `s` of
+            // `dst` holds `kc·nr` elements.
+            unsafe {
+                copy_lines(
+                    full,
+                    nr,
+                    b.offset(p as isize * rsb),
+                    nr as isize,
+                    dst.add(p * nr),
+                    kc * nr,
+                );
+            }
+        }
+        if full * nr == nc {
+            return;
+        }
+        // The last, narrower sliver as below.
+        // SAFETY: the remaining columns lie in the panel; their sliver follows the whole ones.
+        unsafe {
+            let rest = nc - full * nr;
+            pack_b(
+                nr,
+                kc,
+                rest,
+                b.add(full * nr),
+                rsb,
+                csb,
+                dst.add(full * nr * kc),
+                half_nr,
+            );
+        }
+        return;
+    }
     for j0 in (0..nc).step_by(nr) {
         let cols = nr.min(nc - j0);
         // SAFETY (whole panel): reads stay inside the `kc×nc` panel, writes inside `dst`'s

@@ -21,7 +21,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{ASliver, Kernel};
+use super::kernel::Kernel;
 
 /// A tile prefetches its rows of C when its k loop is at least this long (a short loop would
 /// wait for the prefetches instead of hiding them).
@@ -75,7 +75,9 @@ macro_rules! x86_kernel_impl {
             unsafe fn tile(
                 k: usize,
                 alpha: $t,
-                a: ASliver<$t>,
+                a: *const $t,
+                rsa: isize,
+                csa: isize,
                 b: *const $t,
                 rsb: isize,
                 beta: $t,
@@ -86,7 +88,7 @@ macro_rules! x86_kernel_impl {
                 nr: usize,
             ) {
                 // SAFETY: forwarded from the caller (which also guarantees the features).
-                unsafe { $kernel(k, alpha, a, b, rsb, beta, c, rsc, csc, mr, nr) }
+                unsafe { $kernel(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
             }
         }
 
@@ -113,7 +115,9 @@ macro_rules! x86_tile_fn {
         unsafe fn $kernel(
             k: usize,
             alpha: $t,
-            a: ASliver<$t>,
+            a: *const $t,
+            rsa: isize,
+            csa: isize,
             b: *const $t,
             rsb: isize,
             beta: $t,
@@ -166,19 +170,12 @@ macro_rules! x86_tile_fn {
                     }
                 }};
             }
-            let ASliver { a, rsa, csa, indexed } = a;
             // Rows of A anywhere but in a packed or transposed sliver get one pointer each, so
             // that the broadcasts do not wait on a chain of `MR` dependent additions of `rsa`
             // at every step.
-            let rows: [*const $t; MR] = match indexed {
-                // SAFETY: the `MR` row offsets are readable and address rows of A (caller).
-                Some((offsets, _)) => std::array::from_fn(|i| unsafe { a.add(*offsets.add(i)) }),
-                None => std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa)),
-            };
-            if let Some((_, cols)) = indexed {
-                // Indexed (an implicit im2col): one column offset per step.
-                steps!(i, p => rows[i].add(*cols.add(p)));
-            } else if rsa == 1 && csa == MR as isize {
+            let rows: [*const $t; MR] =
+                std::array::from_fn(|i| a.wrapping_offset(i as isize * rsa));
+            if rsa == 1 && csa == MR as isize {
                 // Packed: constant offsets from one pointer.
                 steps!(i, p => a.add(p * MR + i));
             } else if rsa == 1 {
