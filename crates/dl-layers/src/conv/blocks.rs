@@ -34,7 +34,7 @@ pub(crate) fn sum_in_lanes<T: Float>(values: &[T]) -> T {
 /// Bytes of column matrix one block of samples may take: small enough that a block's column
 /// matrix, its product and GEMM's packed copies stay in one core's L2 cache instead of the whole
 /// batch's columns going through memory (measurements in BENCHMARKS.md).
-const BLOCK_BYTES: usize = 512 * 1024;
+pub(crate) const BLOCK_BYTES: usize = 512 * 1024;
 
 /// The most groups backward splits a batch into for the weight gradient. Each group sums its
 /// blocks on one thread; the groups' sums are then added in order, so `dW` does not depend on
@@ -77,8 +77,8 @@ pub(crate) fn samples_per_block<T>(g: &Geometry) -> usize {
 
 /// One thread's buffers for a block of samples.
 pub(crate) struct Scratch<T> {
-    /// The block's transposed column matrix `(C·FH·FW, rows)`; one sample's `dcolᵀ`
-    /// `(C·FH·FW, OH·OW)` in backward's second pass.
+    /// The block's padded images in forward; its transposed column matrix `(C·FH·FW, rows)` in
+    /// backward's first pass; one sample's `dcolᵀ` `(C·FH·FW, OH·OW)` in its second.
     pub(crate) col: Vec<T>,
     /// `col · Wᵀ` in forward; the upstream gradient as rows `(rows, FN)` in backward.
     pub(crate) work: Vec<T>,

@@ -1,12 +1,12 @@
 //! The convolution layer (cross-correlation, as the course) through `im2col` and GEMM, block by
 //! block: the course's `Convolution.forward` and `Convolution.backward`.
 
-use dl_tensor::gemm::{MatMut, MatRef, gemm};
+use dl_tensor::gemm::{IndexedRef, MatMut, MatRef, gemm, gemm_indexed};
 use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut, for_each_chunk_with_scratch, num_threads};
 
 use super::blocks::{
-    MAX_GROUPS, MIN_GROUP_ROWS, Scratch, resize, samples_per_block, sum_in_lanes, sum_parts,
-    transpose,
+    BLOCK_BYTES, MAX_GROUPS, MIN_GROUP_ROWS, Scratch, resize, samples_per_block, sum_in_lanes,
+    sum_parts, transpose,
 };
 use super::shape::{Geometry, conv_output_size, nchw};
 use crate::check::{check_dout, input_shape_mismatch};
@@ -21,7 +21,9 @@ use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_befor
 /// - forward runs [`im2col`](crate::im2col()) on the block, transposed (the rows of the
 ///   transposed column matrix are shifted copies of input lines), computes
 ///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` is a strided view; `Wᵀ` is laid out once),
-///   and adds the bias while transposing each sample into the NCHW output;
+///   and adds the bias while transposing each sample into the NCHW output; when one sample's
+///   column matrix exceeds a block, the GEMM reads the windows from the padded images instead
+///   of im2col writing them out (an implicit GEMM, the same bits);
 /// - backward runs im2col on each block again from the kept input rather than keeping the batch's
 ///   columns, sums `dW = Dᵀ · col` and `db = Σ D` over groups of blocks (the groups are then
 ///   added in order), and per sample computes `dcol = D · W` and adds its windows back into
@@ -62,6 +64,10 @@ pub struct Convolution<T: Float> {
     scratch: Vec<Scratch<T>>,
     /// Forward's copy of `Wᵀ`, `(C·FH·FW, FN)`.
     w_t: Vec<T>,
+    /// The column matrix's column offsets in a padded sample (see `implicit.rs`).
+    window_offsets: Vec<usize>,
+    /// The column matrix's row offsets in a block of padded samples.
+    window_starts: Vec<usize>,
     /// Backward's per-group partial sums of `dWᵀ` `(C·FH·FW, FN)` and `db` `(FN)`.
     parts: Vec<T>,
     /// The outputs.
@@ -120,6 +126,8 @@ impl<T: Float> Convolution<T> {
             input: Tensor::zeros([0]),
             scratch: Vec::new(),
             w_t: Vec::new(),
+            window_offsets: Vec::new(),
+            window_starts: Vec::new(),
             parts: Vec::new(),
             out: OutputBuffer::new(),
             dx: OutputBuffer::new(),
@@ -255,6 +263,25 @@ impl<T: Float> Convolution<T> {
     }
 }
 
+/// Whether forward reads the column matrix straight from the (padded) images instead of
+/// writing it out block by block: when one sample's column matrix is larger than a block
+/// ([`samples_per_block`]'s budget), so that written out it would go through memory, as in
+/// AlexNet's layers. A column block that stays in cache is cheaper to write than to gather
+/// into the GEMM's packed slivers (BENCHMARKS.md). Both give the same bits.
+fn reads_windows_in_place<T>(g: &Geometry) -> bool {
+    samples_per_block::<T>(g) == 1 && g.positions() * g.row_len() * size_of::<T>() > BLOCK_BYTES
+}
+
+/// Elements of a block of `samples` padded images (none without padding: the input is read
+/// in place).
+fn padded_block_len(g: &Geometry, samples: usize) -> usize {
+    if g.pad == 0 {
+        0
+    } else {
+        samples * g.padded_len()
+    }
+}
+
 impl<T: Float> Layer<T> for Convolution<T> {
     fn describe(&self) -> String {
         let [fnum, c, fh, fw] = self.filter_shape();
@@ -289,12 +316,23 @@ impl<T: Float> Layer<T> for Convolution<T> {
         resize(&mut self.w_t, ckk * fnum);
         transpose(w.as_slice(), fnum, ckk, &mut self.w_t, |_, v| v);
         let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
+        let implicit = reads_windows_in_place::<T>(&g);
+        if implicit {
+            g.window_offsets(&mut self.window_offsets);
+            g.window_starts(per_block, &mut self.window_starts);
+        }
+        let (offsets, starts) = (&self.window_offsets, &self.window_starts);
 
         let sample_out = fnum * positions;
         let out = self.out.write(out_shape);
         self.scratch.resize_with(num_threads(), Scratch::default);
         let block_rows = per_block * positions;
-        Scratch::reserve_all(&mut self.scratch, ckk * block_rows, block_rows * fnum);
+        let col_len = if implicit {
+            padded_block_len(&g, per_block)
+        } else {
+            ckk * block_rows
+        };
+        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum);
         for_each_chunk_with_scratch(
             out,
             per_block * sample_out,
@@ -303,16 +341,20 @@ impl<T: Float> Layer<T> for Convolution<T> {
                 let first = blk * per_block;
                 let rows = out.len() / sample_out * positions;
                 let images = &xs[first * image_len..][..rows / positions * image_len];
-                s.im2col_block(&g, images, rows);
-                // work (rows, FN) = col · Wᵀ, with col = col_tᵀ a strided view.
+                // work (rows, FN) = col · Wᵀ, with col row (n, oy, ox), column (c, ky, kx).
+                if !implicit {
+                    s.im2col_block(&g, images, rows);
+                }
                 resize(&mut s.work, rows * fnum);
-                gemm(
-                    T::one(),
-                    MatRef::row_major(&s.col, ckk, rows).t(),
-                    w_t,
-                    T::zero(),
-                    MatMut::row_major(&mut s.work, rows, fnum),
-                );
+                let work = MatMut::row_major(&mut s.work, rows, fnum);
+                if implicit {
+                    let padded = g.padded(images, &mut s.col);
+                    let col = IndexedRef::new(padded, &starts[..rows], offsets);
+                    gemm_indexed(T::one(), col, w_t, T::zero(), work);
+                } else {
+                    let col = MatRef::row_major(&s.col, ckk, rows).t();
+                    gemm(T::one(), col, w_t, T::zero(), work);
+                }
                 // out[n, f, p] = work[n·OH·OW + p, f] + b[f].
                 for (out_i, work_i) in out
                     .chunks_exact_mut(sample_out)

@@ -3,8 +3,9 @@
 
 use crate::common::{TOL, assert_backward_params_matches_backward, assert_close, randn, rng};
 use dl_layers::gradcheck::check_layer;
-use dl_layers::{Convolution, Init, Layer, Mode, ParamKind};
+use dl_layers::{Convolution, Init, Layer, Mode, ParamKind, im2col};
 use dl_tensor::Tensor;
+use dl_tensor::gemm::{MatMut, MatRef, gemm};
 
 /// out[n, f, oy, ox] = b[f] + Σ_{c, ky, kx} W[f, c, ky, kx] · x_padded[n, c, oy·s + ky, ox·s + kx].
 fn naive_conv(
@@ -181,6 +182,44 @@ fn a_batch_of_many_blocks_equals_its_samples_one_at_a_time() {
         }
         assert_close(&dw, &dw_sum, 1e-9);
         assert_close(&db, &db_sum, 1e-9);
+    }
+}
+
+/// Forward reads the column matrix straight from the padded images (an implicit GEMM) when one
+/// sample's would be larger than a block (f64 samples unrolling to 589 KiB, 681 KiB and
+/// 2.9 MiB here): the output must hold the bits of im2col written out, multiplied by the same
+/// GEMM, plus the bias.
+#[test]
+fn the_column_matrix_read_in_place_gives_the_bits_of_im2col() {
+    let cases = [
+        ([2, 8, 32, 32], 5, 3, 1, 1),
+        ([3, 3, 70, 66], 7, 11, 4, 2),
+        ([1, 2, 90, 90], 3, 5, 1, 0),
+    ];
+    for (k, (input, filters, f, stride, pad)) in cases.into_iter().enumerate() {
+        let mut conv = random_conv(filters, input[1], f, f, stride, pad, 50 + k as u64);
+        let x = randn(&input, &mut rng(60 + k as u64));
+        let y = conv.forward(&x, Mode::Train);
+        let col = im2col(&x, f, f, stride, pad);
+        let (rows, ckk) = (col.shape()[0], col.shape()[1]);
+        let w = conv.weight().to_vec();
+        let mut product = vec![0.0; rows * filters];
+        gemm(
+            1.0,
+            MatRef::row_major(col.as_slice(), rows, ckk),
+            MatRef::row_major(&w, filters, ckk).t(),
+            0.0,
+            MatMut::row_major(&mut product, rows, filters),
+        );
+        let [n, _, oh, ow] = conv.output_shape(&input);
+        let (y, b) = (y.to_vec(), conv.bias().to_vec());
+        for (i, (fi, pos)) in (0..n)
+            .flat_map(|i| (0..filters).flat_map(move |fi| (0..oh * ow).map(move |p| (i, fi, p))))
+            .map(|(i, fi, p)| ((i * filters + fi) * oh * ow + p, (fi, i * oh * ow + p)))
+        {
+            let want = product[pos * filters + fi] + b[fi];
+            assert_eq!(y[i].to_bits(), want.to_bits(), "case {k}, output {i}");
+        }
     }
 }
 
