@@ -256,14 +256,11 @@ unsafe fn scale_c<T: Sealed>(p: &Problem<T>) {
 /// `A` is packed when it has no unit stride, or when it is reused across more than this many
 /// column slivers of `C`; otherwise the kernel reads it in place.
 const PACK_A_MIN_SLIVERS: usize = 4;
-/// `B` is packed when its columns are not contiguous, or when it is reused across more than this
-/// many row slivers and its rows lie far apart (see [`B_IN_PLACE_SPAN`]); otherwise the kernel
-/// reads it in place.
-const PACK_B_MIN_SLIVERS: usize = 4;
-
-/// A `k`-slice of `B` whose rows span at most this many bytes is read in place even when many
-/// row slivers reuse it: its short rows already lie close together, as packed as a copy would
-/// make them.
+/// `B` is packed when its columns are not contiguous or its `k`-slice spans more than this many
+/// bytes; otherwise the kernel reads it in place: short rows already lie close together, as
+/// packed as a copy would make them. Rows far apart are packed even for a single row sliver of
+/// `C` (AlexNet's dense layers at batch 8): the kernel would walk them one far-apart piece per
+/// step, while packing reads them row by row (BENCHMARKS.md).
 const B_IN_PLACE_SPAN: usize = 64 * 1024;
 
 /// Splits `len` into equal blocks of at most `max` (rounded up to a multiple of `unit`).
