@@ -8,7 +8,7 @@
 use dl_benches::alloc_count::{Counting, allocations};
 use dl_models::{
     Activation, KerasCnnConfig, Labels, Mode, MultiLayerNetConfig, NormKind, OptimizerKind, Preset,
-    Tensor,
+    Sequential, Tensor,
 };
 use dl_tensor::rng_from_seed;
 
@@ -33,8 +33,17 @@ fn allocations_in_a_warm_step(workload: &str, threads: usize) -> u64 {
 /// Allocations made by the third of three training steps (Adam) of `preset` on a batch of
 /// random inputs of `input`, on `threads` threads.
 fn allocations_in_a_warm_step_of(preset: &Preset, input: &[usize], threads: usize) -> u64 {
+    allocations_in_a_warm_step_of_net(preset.build::<f32>(7), input, threads)
+}
+
+/// [`allocations_in_a_warm_step_of`] for a network built by the caller.
+fn allocations_in_a_warm_step_of_net(
+    mut net: Sequential<f32>,
+    input: &[usize],
+    threads: usize,
+) -> u64 {
     dl_tensor::set_num_threads(threads);
-    let mut net = preset.build::<f32>(7);
+    let preset = net.describe();
     let mut optimizer = OptimizerKind::adam(0.001).build::<f32>();
     let x = Tensor::rand_uniform(input, 0.0, 1.0, &mut rng_from_seed(7));
     let labels: Vec<usize> = (0..input[0]).map(|i| (i * 7 + 3) % 10).collect();
@@ -113,6 +122,22 @@ fn main() {
                 "{preset:?} on {threads} threads: {made} allocations"
             );
         }
+    }
+    // Samples whose column matrix exceeds a block (72×2304 f32): forward's implicit GEMM.
+    for threads in [1, 2] {
+        let net = Sequential::builder([8, 48, 48])
+            .conv(4, 3)
+            .pad(1)
+            .relu()
+            .max_pool(2)
+            .affine(10)
+            .build::<f32>(7)
+            .expect("a valid network");
+        let made = allocations_in_a_warm_step_of_net(net, &[3, 8, 48, 48], threads);
+        assert_eq!(
+            made, 0,
+            "conv on 8×48×48 (implicit GEMM) on {threads} threads: {made} allocations"
+        );
     }
     println!("warm training steps allocate nothing: ok");
 }
