@@ -3,6 +3,7 @@
 use dl_tensor::{Float, Rng, Shape, Tensor};
 
 use crate::check::{check_dout, input_shape_mismatch};
+use crate::relu::relu;
 use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_before_forward};
 
 /// A fully connected layer: `out = x·W + b`.
@@ -107,6 +108,28 @@ impl<T: Float> Affine<T> {
 }
 
 impl<T: Float> Affine<T> {
+    /// Forward; with `fused_relu`, the bias pass writes `max(0, x·W + b)`.
+    #[track_caller]
+    fn forward_then(&mut self, x: &Tensor<T>, fused_relu: bool) -> Tensor<T> {
+        let features: usize = x.shape().iter().skip(1).product();
+        if x.ndim() < 2 || features != self.in_features() {
+            let n = x.shape().first().copied().unwrap_or(1);
+            input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
+        }
+        self.x = x.flatten_2d();
+        let out_shape = [self.x.shape()[0], self.out_features()];
+        let out = self.out.next_tensor();
+        out.recycle(out_shape, T::zero());
+        out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
+        if fused_relu {
+            out.zip_apply(&self.b, "Affine + Relu", |v, b| *v = relu(*v + b));
+        } else {
+            out.add_inplace(&self.b);
+        }
+        self.input_shape = Some(x.dims());
+        self.out.share()
+    }
+
     /// Checks `dout`, fills `dW = xᵀ·dout` and `db = Σ dout` over rows, and returns the input
     /// shape of the last forward pass.
     #[track_caller]
@@ -140,19 +163,13 @@ impl<T: Float> Layer<T> for Affine<T> {
     /// If the input does not flatten to `(N, in)`.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let features: usize = x.shape().iter().skip(1).product();
-        if x.ndim() < 2 || features != self.in_features() {
-            let n = x.shape().first().copied().unwrap_or(1);
-            input_shape_mismatch(&self.describe(), &[n, self.in_features()], x.shape());
-        }
-        self.x = x.flatten_2d();
-        let out_shape = [self.x.shape()[0], self.out_features()];
-        let out = self.out.next_tensor();
-        out.recycle(out_shape, T::zero());
-        out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
-        out.add_inplace(&self.b);
-        self.input_shape = Some(x.dims());
-        self.out.share()
+        self.forward_then(x, false)
+    }
+
+    /// The bias pass writes `max(0, x·W + b)`.
+    #[track_caller]
+    fn forward_relu(&mut self, x: &Tensor<T>, _mode: Mode) -> Option<Tensor<T>> {
+        Some(self.forward_then(x, true))
     }
 
     #[track_caller]

@@ -87,6 +87,10 @@ pub struct BufferMut<'a, T> {
 ///   instead of warming a second one; a caller that keeps every output (a list of activations,
 ///   say) gets fresh storage each time, and correct values.
 ///
+/// A [`Relu`](crate::Relu) that adopts the output of the layer before
+/// ([`Layer::adopt_relu_output`]) holds it the same way, so that layer too alternates between
+/// its two buffers.
+///
 /// Caches a layer never hands out (masks, `x̂`, argmax indices, per-thread scratch) are plain
 /// fields, overwritten in place. A layer that returns a view of its input ([`Flatten`](crate::Flatten),
 /// [`Dropout`](crate::Dropout) at inference in the inverted convention) owns no buffer for it.
@@ -114,6 +118,27 @@ pub trait Layer<T: Float>: Send {
     fn backward_params(&mut self, dout: &Tensor<T>) {
         self.backward(dout);
     }
+
+    /// [`Layer::forward`] followed by a ReLU, the ReLU folded into this layer's own write-out
+    /// where it can be (an [`Affine`](crate::Affine)'s bias pass, a
+    /// [`Convolution`](crate::Convolution)'s bias and layout pass): `Some(max(0, forward(x)))`,
+    /// bit for bit, one pass over the output instead of two. `None`, the default, for a layer
+    /// that cannot, which has then done nothing. The [`Relu`](crate::Relu) that follows takes
+    /// the result with [`Layer::adopt_relu_output`]; `Sequential` does both where a ReLU follows.
+    fn forward_relu(&mut self, _x: &Tensor<T>, _mode: Mode) -> Option<Tensor<T>> {
+        None
+    }
+
+    /// Whether this layer is a ReLU that can take the output of the layer before it,
+    /// computed with [`Layer::forward_relu`], instead of running its own forward pass.
+    fn is_relu(&self) -> bool {
+        false
+    }
+
+    /// For a ReLU ([`Layer::is_relu`]): takes `y = max(0, z)`, computed by the layer before
+    /// with [`Layer::forward_relu`], as its last output, so that backward masks with it as if
+    /// forward had run on `z` (it keeps `y`, sharing its buffer). Other layers ignore it.
+    fn adopt_relu_output(&mut self, _y: &Tensor<T>) {}
 
     /// Visits every trainable parameter in a stable order.
     fn visit_params(&mut self, _f: &mut dyn FnMut(ParamMut<'_, T>)) {}
@@ -185,6 +210,19 @@ impl<T: Float, L: Layer<T> + ?Sized> Layer<T> for Box<L> {
     #[track_caller]
     fn backward_params(&mut self, dout: &Tensor<T>) {
         (**self).backward_params(dout)
+    }
+
+    #[track_caller]
+    fn forward_relu(&mut self, x: &Tensor<T>, mode: Mode) -> Option<Tensor<T>> {
+        (**self).forward_relu(x, mode)
+    }
+
+    fn is_relu(&self) -> bool {
+        (**self).is_relu()
+    }
+
+    fn adopt_relu_output(&mut self, y: &Tensor<T>) {
+        (**self).adopt_relu_output(y)
     }
 
     fn visit_params(&mut self, f: &mut dyn FnMut(ParamMut<'_, T>)) {

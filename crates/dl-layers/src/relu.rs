@@ -16,6 +16,9 @@ pub struct Relu<T: Float> {
     out: OutputBuffer<T>,
     /// The input gradients.
     dx: OutputBuffer<T>,
+    /// The output computed by the layer before with the ReLU folded in, when it was
+    /// ([`Layer::adopt_relu_output`]); backward masks with it instead of `out`.
+    adopted: Option<Tensor<T>>,
 }
 
 impl<T: Float> Relu<T> {
@@ -24,6 +27,7 @@ impl<T: Float> Relu<T> {
         Relu {
             out: OutputBuffer::new(),
             dx: OutputBuffer::new(),
+            adopted: None,
         }
     }
 }
@@ -34,15 +38,22 @@ impl<T: Float> Layer<T> for Relu<T> {
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        x.map_into(self.out.next_tensor(), |v| {
-            if v > T::zero() { v } else { T::zero() }
-        });
+        self.adopted = None;
+        x.map_into(self.out.next_tensor(), relu);
         self.out.share()
+    }
+
+    fn is_relu(&self) -> bool {
+        true
+    }
+
+    fn adopt_relu_output(&mut self, y: &Tensor<T>) {
+        self.adopted = Some(y.clone());
     }
 
     #[track_caller]
     fn backward(&mut self, dout: &Tensor<T>) -> Tensor<T> {
-        let Some(y) = self.out.last() else {
+        let Some(y) = self.adopted.as_ref().or(self.out.last()) else {
             backward_before_forward("Relu")
         };
         check_dout("Relu", y.shape(), dout);
@@ -51,4 +62,11 @@ impl<T: Float> Layer<T> for Relu<T> {
         });
         self.dx.share()
     }
+}
+
+/// `max(0, v)` (`0` for NaN too): the one definition of the layer and of the passes that fold
+/// it in ([`Layer::forward_relu`]), so both give the same bits.
+#[inline]
+pub(crate) fn relu<T: Float>(v: T) -> T {
+    if v > T::zero() { v } else { T::zero() }
 }

@@ -295,10 +295,24 @@ impl<T: Float> Sequential<T> {
     }
 
     /// Runs every layer: the scores before the loss.
+    ///
+    /// A layer followed by a ReLU that can fold the ReLU into its own write-out
+    /// ([`Layer::forward_relu`]: `Affine`, `Convolution`) does, and the ReLU adopts the result
+    /// ([`Layer::adopt_relu_output`]): one pass over the output instead of two, the same bits,
+    /// and each layer's backward unchanged.
     pub fn forward(&mut self, x: &Tensor<T>, mode: Mode) -> Tensor<T> {
         let mut h = x.clone();
-        for e in &mut self.layers {
-            h = e.layer.forward(&h, mode);
+        let mut i = 0;
+        while i < self.layers.len() {
+            let relu_next = self.layers.get(i + 1).is_some_and(|e| e.layer.is_relu());
+            if relu_next && let Some(y) = self.layers[i].layer.forward_relu(&h, mode) {
+                self.layers[i + 1].layer.adopt_relu_output(&y);
+                h = y;
+                i += 2;
+                continue;
+            }
+            h = self.layers[i].layer.forward(&h, mode);
+            i += 1;
         }
         h
     }

@@ -10,6 +10,7 @@ use super::blocks::{
 };
 use super::shape::{Geometry, conv_output_size, nchw};
 use crate::check::{check_dout, input_shape_mismatch};
+use crate::relu::relu;
 use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_before_forward};
 
 /// A convolution layer: `FN` filters of `C×FH×FW` slide over the input with a stride and zero
@@ -189,6 +190,86 @@ impl<T: Float> Convolution<T> {
         &self.db
     }
 
+    /// Forward, with `activation` applied to every output as the bias is added (the identity,
+    /// or the ReLU of [`Layer::forward_relu`]).
+    #[track_caller]
+    fn forward_then(&mut self, x: &Tensor<T>, activation: impl Fn(T) -> T + Sync) -> Tensor<T> {
+        let out_shape = self.output_shape(x.shape());
+        let [fnum, _, fh, fw] = self.filter_shape();
+        let g = Geometry::new(
+            nchw("Convolution", x.shape()),
+            fh,
+            fw,
+            self.stride,
+            self.pad,
+        );
+        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
+        let per_block = samples_per_block::<T>(&g);
+        let (x, w, b) = (
+            x.to_contiguous(),
+            self.w.to_contiguous(),
+            self.b.to_contiguous(),
+        );
+        let (xs, bias) = (x.as_slice(), b.as_slice());
+        // Wᵀ (CKK, FN), laid out once so that every block's GEMM reads it in place.
+        resize(&mut self.w_t, ckk * fnum);
+        transpose(w.as_slice(), fnum, ckk, &mut self.w_t, |_, v| v);
+        let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
+        let implicit = reads_windows_in_place::<T>(&g);
+        if implicit {
+            g.window_offsets(&mut self.window_offsets);
+            g.window_starts(per_block, &mut self.window_starts);
+        }
+        let (offsets, starts) = (&self.window_offsets, &self.window_starts);
+
+        let sample_out = fnum * positions;
+        let out = self.out.write(out_shape);
+        self.scratch.resize_with(num_threads(), Scratch::default);
+        let block_rows = per_block * positions;
+        let col_len = if implicit {
+            padded_block_len(&g, per_block)
+        } else {
+            ckk * block_rows
+        };
+        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum);
+        for_each_chunk_with_scratch(
+            out,
+            per_block * sample_out,
+            &mut self.scratch,
+            |blk, out, s| {
+                let first = blk * per_block;
+                let rows = out.len() / sample_out * positions;
+                let images = &xs[first * image_len..][..rows / positions * image_len];
+                // work (rows, FN) = col · Wᵀ, with col row (n, oy, ox), column (c, ky, kx).
+                if !implicit {
+                    s.im2col_block(&g, images, rows);
+                }
+                resize(&mut s.work, rows * fnum);
+                let work = MatMut::row_major(&mut s.work, rows, fnum);
+                if implicit {
+                    let padded = g.padded(images, &mut s.col);
+                    let col = IndexedRef::new(padded, &starts[..rows], offsets);
+                    gemm_indexed(T::one(), col, w_t, T::zero(), work);
+                } else {
+                    let col = MatRef::row_major(&s.col, ckk, rows).t();
+                    gemm(T::one(), col, w_t, T::zero(), work);
+                }
+                // out[n, f, p] = activation(work[n·OH·OW + p, f] + b[f]).
+                for (out_i, work_i) in out
+                    .chunks_exact_mut(sample_out)
+                    .zip(s.work.chunks_exact(positions * fnum))
+                {
+                    transpose(work_i, positions, fnum, out_i, |f, v| {
+                        activation(v + bias[f])
+                    });
+                }
+            },
+        );
+        self.input = x;
+        self.last = Some(g);
+        self.out.share()
+    }
+
     /// Backward's first pass: checks `dout`, fills `dW` and `db`, and returns the geometry of
     /// the last forward pass and `dout`, contiguous.
     #[track_caller]
@@ -295,78 +376,13 @@ impl<T: Float> Layer<T> for Convolution<T> {
     /// If the input is not `(N, C, H, W)` with the filters' `C`, or is smaller than a filter.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        let out_shape = self.output_shape(x.shape());
-        let [fnum, _, fh, fw] = self.filter_shape();
-        let g = Geometry::new(
-            nchw("Convolution", x.shape()),
-            fh,
-            fw,
-            self.stride,
-            self.pad,
-        );
-        let (ckk, positions, image_len) = (g.row_len(), g.positions(), g.image_len());
-        let per_block = samples_per_block::<T>(&g);
-        let (x, w, b) = (
-            x.to_contiguous(),
-            self.w.to_contiguous(),
-            self.b.to_contiguous(),
-        );
-        let (xs, bias) = (x.as_slice(), b.as_slice());
-        // Wᵀ (CKK, FN), laid out once so that every block's GEMM reads it in place.
-        resize(&mut self.w_t, ckk * fnum);
-        transpose(w.as_slice(), fnum, ckk, &mut self.w_t, |_, v| v);
-        let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
-        let implicit = reads_windows_in_place::<T>(&g);
-        if implicit {
-            g.window_offsets(&mut self.window_offsets);
-            g.window_starts(per_block, &mut self.window_starts);
-        }
-        let (offsets, starts) = (&self.window_offsets, &self.window_starts);
+        self.forward_then(x, |v| v)
+    }
 
-        let sample_out = fnum * positions;
-        let out = self.out.write(out_shape);
-        self.scratch.resize_with(num_threads(), Scratch::default);
-        let block_rows = per_block * positions;
-        let col_len = if implicit {
-            padded_block_len(&g, per_block)
-        } else {
-            ckk * block_rows
-        };
-        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum);
-        for_each_chunk_with_scratch(
-            out,
-            per_block * sample_out,
-            &mut self.scratch,
-            |blk, out, s| {
-                let first = blk * per_block;
-                let rows = out.len() / sample_out * positions;
-                let images = &xs[first * image_len..][..rows / positions * image_len];
-                // work (rows, FN) = col · Wᵀ, with col row (n, oy, ox), column (c, ky, kx).
-                if !implicit {
-                    s.im2col_block(&g, images, rows);
-                }
-                resize(&mut s.work, rows * fnum);
-                let work = MatMut::row_major(&mut s.work, rows, fnum);
-                if implicit {
-                    let padded = g.padded(images, &mut s.col);
-                    let col = IndexedRef::new(padded, &starts[..rows], offsets);
-                    gemm_indexed(T::one(), col, w_t, T::zero(), work);
-                } else {
-                    let col = MatRef::row_major(&s.col, ckk, rows).t();
-                    gemm(T::one(), col, w_t, T::zero(), work);
-                }
-                // out[n, f, p] = work[n·OH·OW + p, f] + b[f].
-                for (out_i, work_i) in out
-                    .chunks_exact_mut(sample_out)
-                    .zip(s.work.chunks_exact(positions * fnum))
-                {
-                    transpose(work_i, positions, fnum, out_i, |f, v| v + bias[f]);
-                }
-            },
-        );
-        self.input = x;
-        self.last = Some(g);
-        self.out.share()
+    /// The bias pass writes `max(0, z + b)`.
+    #[track_caller]
+    fn forward_relu(&mut self, x: &Tensor<T>, _mode: Mode) -> Option<Tensor<T>> {
+        Some(self.forward_then(x, relu))
     }
 
     #[track_caller]

@@ -2,6 +2,7 @@
 //! dependencies are linked once rather than once per file.
 
 mod checkpoint;
+mod fused;
 mod fuzz_corpus;
 mod library;
 mod models;
