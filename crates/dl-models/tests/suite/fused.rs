@@ -1,7 +1,7 @@
 //! `Sequential` folds a ReLU into the layer before it (`Layer::forward_relu`): the loss and
 //! every gradient must hold the bits of running each layer's own forward and backward.
 
-use dl_layers::{Labels, Layer, Loss, Mode, SoftmaxWithLoss};
+use dl_layers::{Labels, Loss, Mode, SoftmaxWithLoss};
 use dl_models::Sequential;
 use dl_tensor::{Tensor, rng_from_seed};
 
@@ -44,7 +44,7 @@ fn grads(net: &mut Sequential<f32>) -> Vec<Vec<f32>> {
 
 #[test]
 fn folding_the_relu_in_gives_the_bits_of_the_layers_one_by_one() {
-    let x = Tensor::<f32>::randn(&[4, 3, 20, 20], 1.0, &mut rng_from_seed(3));
+    let x = Tensor::<f32>::randn([4, 3, 20, 20], 1.0, &mut rng_from_seed(3));
     let labels = [1usize, 7, 3, 0];
 
     let mut fused = network();
