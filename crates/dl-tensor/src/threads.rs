@@ -14,7 +14,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -352,11 +352,62 @@ struct Worker {
 /// busy for up to 1 ms after each call.
 const SPIN: Duration = Duration::from_micros(1000);
 
-/// Spins until `flag` is set (returns true) or [`SPIN`] has passed (false). Only a hint:
-/// callers re-check their state under the lock, so a missed or stale flag costs time, never
+/// [`SPIN`] while another process competes for our cores: a spinning thread is then a third
+/// runnable thread on two cores, and the scheduler makes the caller share its core with the
+/// competitor (`reproduce gradient-vanishing --threads 2` took 1.5× its 1-thread time with one
+/// competitor and a 1 ms spin, 0.98× with 20 µs; BENCHMARKS.md).
+const SPIN_CONTENDED: Duration = Duration::from_micros(20);
+
+/// A gap this long between two looks at the clock while spinning means the thread was
+/// descheduled: another runnable thread shares its core (interrupts take far less).
+const DESCHEDULED: Duration = Duration::from_micros(200);
+
+/// A job a worker picks up (or the caller takes back from it) this long after it was handed
+/// over found the worker without a core: far longer than a sleeping thread's wake-up.
+const PICKED_UP_LATE: Duration = Duration::from_millis(1);
+
+/// How long one sign of contention (a descheduled spin, a job picked up late) keeps every
+/// spin at [`SPIN_CONTENDED`].
+const CONTENDED_FOR: Duration = Duration::from_secs(1);
+
+/// Until when spins are short, in nanoseconds after [`clock_base`] (0: not contended).
+static CONTENDED_UNTIL_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The instant the spin clock counts from.
+fn clock_base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
+
+/// Nanoseconds from [`clock_base`] to `t`.
+fn clock_ns(t: Instant) -> u64 {
+    t.saturating_duration_since(clock_base()).as_nanos() as u64
+}
+
+/// Records in `until` (a [`CONTENDED_UNTIL_NS`]) that a spinning thread was descheduled at
+/// `now`: spins stay short for [`CONTENDED_FOR`].
+fn mark_contended(until: &AtomicU64, now: Instant) {
+    until.fetch_max(clock_ns(now + CONTENDED_FOR), Ordering::Relaxed);
+}
+
+/// How long a thread that starts waiting at `now` may spin, given `until` (a
+/// [`CONTENDED_UNTIL_NS`]).
+fn spin_limit(until: &AtomicU64, now: Instant) -> Duration {
+    if clock_ns(now) < until.load(Ordering::Relaxed) {
+        SPIN_CONTENDED
+    } else {
+        SPIN
+    }
+}
+
+/// Spins until `flag` is set (returns true) or the spin limit has passed (false): [`SPIN`], or
+/// [`SPIN_CONTENDED`] after a spinning thread found itself descheduled. Only a hint: callers
+/// re-check their state under the lock, so a missed or stale flag costs time, never
 /// correctness.
 fn spin_on(flag: &AtomicBool) -> bool {
     let start = Instant::now();
+    let limit = spin_limit(&CONTENDED_UNTIL_NS, start);
+    let mut last = start;
     loop {
         for _ in 0..64 {
             if flag.load(Ordering::Acquire) {
@@ -364,9 +415,15 @@ fn spin_on(flag: &AtomicBool) -> bool {
             }
             std::hint::spin_loop();
         }
-        if start.elapsed() > SPIN {
+        let now = Instant::now();
+        if now.duration_since(last) > DESCHEDULED {
+            mark_contended(&CONTENDED_UNTIL_NS, now);
             return false;
         }
+        if now.duration_since(start) > limit {
+            return false;
+        }
+        last = now;
     }
 }
 
@@ -426,7 +483,10 @@ impl Worker {
     /// is waited for. Either way the worker no longer uses the job when this returns.
     fn finish(&self) -> Result<(), Panic> {
         let mut state = self.lock();
-        if let State::Assigned(_) = *state {
+        if let State::Assigned(job) = &*state {
+            if job.sent.elapsed() > PICKED_UP_LATE {
+                mark_contended(&CONTENDED_UNTIL_NS, Instant::now());
+            }
             *state = State::Idle;
             self.assigned.store(false, Ordering::Relaxed);
             return Ok(());
@@ -471,9 +531,13 @@ impl Worker {
             *state = State::Running;
             self.assigned.store(false, Ordering::Relaxed);
             drop(state);
+            let late = job.sent.elapsed();
             if spun {
                 // Seen while spinning: the delay is the hand-off itself, not a wake-up.
-                record_handoff(job.sent.elapsed());
+                record_handoff(late);
+            }
+            if late > PICKED_UP_LATE {
+                mark_contended(&CONTENDED_UNTIL_NS, Instant::now());
             }
             let result = catch_unwind(AssertUnwindSafe(|| (job.share)(job.index)));
             let mut state = self.lock();
@@ -487,9 +551,24 @@ impl Worker {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{for_each_task_with, next_handoff_estimate};
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use super::{
+        CONTENDED_FOR, SPIN, SPIN_CONTENDED, for_each_task_with, mark_contended,
+        next_handoff_estimate, spin_limit,
+    };
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_descheduled_spin_keeps_spins_short_for_a_while() {
+        // A state of its own, so that other tests' spins stay as they are.
+        let until = AtomicU64::new(0);
+        let now = Instant::now();
+        assert_eq!(spin_limit(&until, now), SPIN);
+        mark_contended(&until, now);
+        assert_eq!(spin_limit(&until, now), SPIN_CONTENDED);
+        assert_eq!(spin_limit(&until, now + CONTENDED_FOR / 2), SPIN_CONTENDED);
+        assert_eq!(spin_limit(&until, now + CONTENDED_FOR * 2), SPIN);
+    }
 
     /// A task that stalls until every other task of its call has run, as a thread whose core is
     /// taken by another process does: the other thread must claim them all rather than wait.
