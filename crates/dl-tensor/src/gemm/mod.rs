@@ -213,51 +213,25 @@ pub fn gemm_with<T: GemmScalar>(
     a: MatRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
-    mut c: MatMut<'_, T>,
+    c: MatMut<'_, T>,
 ) {
-    if a.cols() != b.rows() || a.rows() != c.rows() || b.cols() != c.cols() {
-        gemm_shape_mismatch(a.shape(), b.shape(), c.shape());
-    }
-    let (m, k, n) = (a.rows(), a.cols(), b.cols());
-    let (rsc, csc, offc) = (c.row_stride(), c.col_stride(), c.offset());
-    let (pa, pb, pc);
-    // SAFETY: the views' constructors checked that every element lies inside their slices, so
-    // the offsets are in bounds (or the view is empty and the pointer is never read).
-    unsafe {
-        pa = a
-            .data()
-            .as_ptr()
-            .add(if m * k == 0 { 0 } else { a.offset() });
-        pb = b
-            .data()
-            .as_ptr()
-            .add(if k * n == 0 { 0 } else { b.offset() });
-        pc = c
-            .data_mut()
-            .as_mut_ptr()
-            .add(if m * n == 0 { 0 } else { offc });
-    }
-    let p = driver::Problem {
-        m,
-        n,
-        k,
-        alpha,
-        beta,
-        a: pa,
+    let a_operand = AOperand {
+        // SAFETY: the view's constructor checked that its elements lie inside its slice, so
+        // the offset is in bounds (or the view is empty and the pointer is never read).
+        ptr: unsafe {
+            a.data().as_ptr().add(if a.rows() * a.cols() == 0 {
+                0
+            } else {
+                a.offset()
+            })
+        },
         rsa: a.row_stride(),
         csa: a.col_stride(),
-        b: pb,
-        rsb: b.row_stride(),
-        csb: b.col_stride(),
-        c: pc,
-        rsc,
-        csc,
-        a_rows: std::ptr::null(),
-        a_cols: std::ptr::null(),
+        rows: std::ptr::null(),
+        cols: std::ptr::null(),
     };
-    // SAFETY: the pointers and strides come from bounds-checked views; `MatMut` guarantees
-    // distinct elements of C, and C is borrowed mutably so it cannot alias A or B.
-    unsafe { driver::gemm_problem(opts, p) }
+    // SAFETY: A's pointer and strides come from a bounds-checked view.
+    unsafe { checked_product(opts, alpha, a.shape(), a_operand, b, beta, c) }
 }
 
 /// `C ← α·A·B + β·C` where `A` is an [`IndexedRef`]: a matrix read through offset tables, such
@@ -308,15 +282,51 @@ pub fn gemm_indexed_with<T: GemmScalar>(
     a: IndexedRef<'_, T>,
     b: MatRef<'_, T>,
     beta: T,
+    c: MatMut<'_, T>,
+) {
+    let a_operand = AOperand {
+        ptr: a.data().as_ptr(),
+        rsa: 0,
+        csa: 0,
+        rows: a.row_offsets().as_ptr(),
+        cols: a.col_offsets().as_ptr(),
+    };
+    // SAFETY: `IndexedRef::new` checked that every element of A lies inside its slice.
+    unsafe { checked_product(opts, alpha, a.shape(), a_operand, b, beta, c) }
+}
+
+/// The `A` of a product: strided (`rows` null) or indexed, as [`driver::Problem`] takes it.
+struct AOperand<T> {
+    ptr: *const T,
+    rsa: isize,
+    csa: isize,
+    rows: *const usize,
+    cols: *const usize,
+}
+
+/// Checks that `A` (of `a_shape`), `B` and `C` chain, then runs the product.
+///
+/// # Safety
+/// Every element `a` addresses for an `a_shape` matrix must be readable and lie outside `C`.
+#[track_caller]
+unsafe fn checked_product<T: GemmScalar>(
+    opts: &GemmOptions,
+    alpha: T,
+    a_shape: [usize; 2],
+    a: AOperand<T>,
+    b: MatRef<'_, T>,
+    beta: T,
     mut c: MatMut<'_, T>,
 ) {
-    if a.cols() != b.rows() || a.rows() != c.rows() || b.cols() != c.cols() {
-        gemm_shape_mismatch(a.shape(), b.shape(), c.shape());
+    let [m, k] = a_shape;
+    if k != b.rows() || m != c.rows() || b.cols() != c.cols() {
+        gemm_shape_mismatch(a_shape, b.shape(), c.shape());
     }
-    let (m, k, n) = (a.rows(), a.cols(), b.cols());
+    let n = b.cols();
     let (rsc, csc, offc) = (c.row_stride(), c.col_stride(), c.offset());
     let (pb, pc);
-    // SAFETY: as in `gemm_with`: the views' offsets are in bounds unless the view is empty.
+    // SAFETY: the views' constructors checked that every element lies inside their slices, so
+    // the offsets are in bounds (or the view is empty and the pointer is never read).
     unsafe {
         pb = b
             .data()
@@ -333,20 +343,21 @@ pub fn gemm_indexed_with<T: GemmScalar>(
         k,
         alpha,
         beta,
-        a: a.data().as_ptr(),
-        rsa: 0,
-        csa: 0,
+        a: a.ptr,
+        rsa: a.rsa,
+        csa: a.csa,
         b: pb,
         rsb: b.row_stride(),
         csb: b.col_stride(),
         c: pc,
         rsc,
         csc,
-        a_rows: a.row_offsets().as_ptr(),
-        a_cols: a.col_offsets().as_ptr(),
+        a_rows: a.rows,
+        a_cols: a.cols,
     };
-    // SAFETY: `IndexedRef::new` checked that every element of A lies inside its slice; B and C
-    // are bounds-checked views, C borrowed mutably so that it cannot alias A or B.
+    // SAFETY: A is readable (caller); B and C come from bounds-checked views, `MatMut`
+    // guarantees distinct elements of C, and C is borrowed mutably so it cannot alias B (nor A,
+    // which the caller's view borrows).
     unsafe { driver::gemm_problem(opts, p) }
 }
 
