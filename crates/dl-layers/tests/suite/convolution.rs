@@ -185,6 +185,39 @@ fn a_batch_of_many_blocks_equals_its_samples_one_at_a_time() {
     }
 }
 
+/// `conv`'s output for `x` against im2col written out, multiplied by the same GEMM, plus the
+/// bias, then `activation`: bit for bit.
+fn assert_bits_of_im2col(conv: &mut Convolution<f64>, x: &Tensor<f64>, relu: bool, case: &str) {
+    let y = if relu {
+        conv.forward_relu(x, Mode::Train)
+            .expect("a convolution folds a ReLU in")
+    } else {
+        conv.forward(x, Mode::Train)
+    };
+    let [filters, _, fh, fw] = conv.filter_shape();
+    let col = im2col(x, fh, fw, conv.stride(), conv.pad());
+    let (rows, ckk) = (col.shape()[0], col.shape()[1]);
+    let w = conv.weight().to_vec();
+    let mut product = vec![0.0; rows * filters];
+    gemm(
+        1.0,
+        MatRef::row_major(col.as_slice(), rows, ckk),
+        MatRef::row_major(&w, filters, ckk).t(),
+        0.0,
+        MatMut::row_major(&mut product, rows, filters),
+    );
+    let [n, _, oh, ow] = conv.output_shape(x.shape());
+    let (y, b) = (y.to_vec(), conv.bias().to_vec());
+    for (i, (fi, pos)) in (0..n)
+        .flat_map(|i| (0..filters).flat_map(move |fi| (0..oh * ow).map(move |p| (i, fi, p))))
+        .map(|(i, fi, p)| ((i * filters + fi) * oh * ow + p, (fi, i * oh * ow + p)))
+    {
+        let sum = product[pos * filters + fi] + b[fi];
+        let want = if relu && !(sum > 0.0) { 0.0 } else { sum };
+        assert_eq!(y[i].to_bits(), want.to_bits(), "{case}, output {i}");
+    }
+}
+
 /// Forward reads the column matrix straight from the padded images (an implicit GEMM) when one
 /// sample's would be larger than a block (f64 samples unrolling to 589 KiB, 681 KiB and
 /// 2.9 MiB here): the output must hold the bits of im2col written out, multiplied by the same
@@ -199,27 +232,7 @@ fn the_column_matrix_read_in_place_gives_the_bits_of_im2col() {
     for (k, (input, filters, f, stride, pad)) in cases.into_iter().enumerate() {
         let mut conv = random_conv(filters, input[1], f, f, stride, pad, 50 + k as u64);
         let x = randn(&input, &mut rng(60 + k as u64));
-        let y = conv.forward(&x, Mode::Train);
-        let col = im2col(&x, f, f, stride, pad);
-        let (rows, ckk) = (col.shape()[0], col.shape()[1]);
-        let w = conv.weight().to_vec();
-        let mut product = vec![0.0; rows * filters];
-        gemm(
-            1.0,
-            MatRef::row_major(col.as_slice(), rows, ckk),
-            MatRef::row_major(&w, filters, ckk).t(),
-            0.0,
-            MatMut::row_major(&mut product, rows, filters),
-        );
-        let [n, _, oh, ow] = conv.output_shape(&input);
-        let (y, b) = (y.to_vec(), conv.bias().to_vec());
-        for (i, (fi, pos)) in (0..n)
-            .flat_map(|i| (0..filters).flat_map(move |fi| (0..oh * ow).map(move |p| (i, fi, p))))
-            .map(|(i, fi, p)| ((i * filters + fi) * oh * ow + p, (fi, i * oh * ow + p)))
-        {
-            let want = product[pos * filters + fi] + b[fi];
-            assert_eq!(y[i].to_bits(), want.to_bits(), "case {k}, output {i}");
-        }
+        assert_bits_of_im2col(&mut conv, &x, k == 1, &format!("case {k}"));
     }
 }
 
