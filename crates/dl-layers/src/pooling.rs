@@ -293,9 +293,45 @@ impl Windows {
     /// is (padding counts as 0; NaN wins, so it propagates).
     fn argmax_sample<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
         match (self.ph, self.pw) {
+            (2, 2) if self.stride == 2 && self.pad == 0 => self.argmax_sample_2x2(image, argmax),
             (2, 2) => self.argmax_sample_window::<T, 2, 2>(image, argmax),
             (3, 3) => self.argmax_sample_window::<T, 3, 3>(image, argmax),
             _ => self.argmax_sample_window::<T, 0, 0>(image, argmax),
+        }
+    }
+
+    /// [`Windows::argmax_sample`] for the course's 2×2 windows with stride 2 and no padding:
+    /// each pair of input lines read once, side by side, with the picks of
+    /// [`Windows::argmax_sample_window`] (each line's winner, then the two lines' in order).
+    fn argmax_sample_2x2<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
+        let w = self.w;
+        for (ci, plane) in argmax.chunks_exact_mut(self.oh * self.ow).enumerate() {
+            for (oy, row) in plane.chunks_exact_mut(self.ow).enumerate() {
+                let top = (ci * self.h + 2 * oy) * w;
+                let (upper, lower) = (
+                    &image[top..][..2 * self.ow],
+                    &image[top + w..][..2 * self.ow],
+                );
+                for (ox, ((slot, a), b)) in row
+                    .iter_mut()
+                    .zip(upper.chunks_exact(2))
+                    .zip(lower.chunks_exact(2))
+                    .enumerate()
+                {
+                    let i = top + 2 * ox;
+                    let (ia, va) = if beats(a[1], a[0]) {
+                        (i + 1, a[1])
+                    } else {
+                        (i, a[0])
+                    };
+                    let (ib, vb) = if beats(b[1], b[0]) {
+                        (i + w + 1, b[1])
+                    } else {
+                        (i + w, b[0])
+                    };
+                    *slot = if beats(vb, va) { ib } else { ia };
+                }
+            }
         }
     }
 

@@ -174,3 +174,33 @@ fn gradcheck_global_pools() {
     let x = distinct(&[2, 3, 4, 5], &mut rng(72));
     check_layer(&mut GlobalMaxPool::new(), &x, Mode::Train, 73).assert_below(TOL);
 }
+
+#[test]
+fn every_2x2_window_of_three_values_routes_to_its_first_maximum() {
+    // All 81 windows over {0, 1, NaN}, side by side in one 2×162 image (2×2, stride 2, the
+    // course's pooling): the gradient goes to the first NaN if there is one, else to the first
+    // maximum in reading order.
+    let values = [0.0, 1.0, f64::NAN];
+    let windows: Vec<[f64; 4]> = (0..81)
+        .map(|i| [i % 3, i / 3 % 3, i / 9 % 3, i / 27].map(|d| values[d]))
+        .collect();
+    let width = 2 * windows.len();
+    let mut image = vec![0.0; 2 * width];
+    for (k, win) in windows.iter().enumerate() {
+        image[2 * k..2 * k + 2].copy_from_slice(&win[..2]);
+        image[width + 2 * k..width + 2 * k + 2].copy_from_slice(&win[2..]);
+    }
+    let mut pool = Pooling::max(2, 2, 2, 0);
+    pool.forward(&Tensor::from_vec(image, [1, 1, 2, width]), Mode::Train);
+    let dx = pool
+        .backward(&Tensor::ones([1, 1, 1, windows.len()]))
+        .to_vec();
+    for (k, win) in windows.iter().enumerate() {
+        let first_nan = win.iter().position(|v| v.is_nan());
+        let max = win.iter().cloned().fold(f64::MIN, f64::max);
+        let want = first_nan.unwrap_or_else(|| win.iter().position(|&v| v == max).unwrap());
+        let at = [2 * k, 2 * k + 1, width + 2 * k, width + 2 * k + 1];
+        let got: Vec<usize> = (0..4).filter(|&j| dx[at[j]] == 1.0).collect();
+        assert_eq!(got, vec![want], "window {k}: {win:?}");
+    }
+}
