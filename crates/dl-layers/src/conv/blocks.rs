@@ -149,6 +149,20 @@ pub(crate) fn transpose<T: Float>(
         let r1 = (r0 + TILE).min(rows);
         for c0 in (0..cols).step_by(TILE) {
             let c1 = (c0 + TILE).min(cols);
+            if r1 - r0 == TILE && c1 - c0 == TILE {
+                // A whole tile: its rows read whole into a block, its columns written whole.
+                let mut block = [[T::zero(); TILE]; TILE];
+                for (r, line) in block.iter_mut().enumerate() {
+                    line.copy_from_slice(&src[(r0 + r) * cols + c0..][..TILE]);
+                }
+                for c in 0..TILE {
+                    let dst_row = &mut dst[(c0 + c) * rows + r0..][..TILE];
+                    for (d, line) in dst_row.iter_mut().zip(&block) {
+                        *d = f(c0 + c, line[c]);
+                    }
+                }
+                continue;
+            }
             for c in c0..c1 {
                 let dst_row = &mut dst[c * rows..][r0..r1];
                 for (r, d) in (r0..r1).zip(dst_row) {
