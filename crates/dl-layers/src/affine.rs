@@ -108,9 +108,10 @@ impl<T: Float> Affine<T> {
 }
 
 impl<T: Float> Affine<T> {
-    /// Forward; with `fused_relu`, the bias pass writes `max(0, x·W + b)`.
+    /// Forward, with `activation` applied to every output as the bias is added (the identity,
+    /// or the ReLU of [`Layer::forward_relu`]).
     #[track_caller]
-    fn forward_then(&mut self, x: &Tensor<T>, fused_relu: bool) -> Tensor<T> {
+    fn forward_then(&mut self, x: &Tensor<T>, activation: impl Fn(T) -> T) -> Tensor<T> {
         let features: usize = x.shape().iter().skip(1).product();
         if x.ndim() < 2 || features != self.in_features() {
             let n = x.shape().first().copied().unwrap_or(1);
@@ -121,11 +122,7 @@ impl<T: Float> Affine<T> {
         let out = self.out.next_tensor();
         out.recycle(out_shape, T::zero());
         out.gemm_assign(T::one(), &self.x, &self.w, T::zero());
-        if fused_relu {
-            out.zip_apply(&self.b, "Affine + Relu", |v, b| *v = relu(*v + b));
-        } else {
-            out.add_inplace(&self.b);
-        }
+        out.zip_apply(&self.b, "Affine", |v, b| *v = activation(*v + b));
         self.input_shape = Some(x.dims());
         self.out.share()
     }
@@ -163,13 +160,13 @@ impl<T: Float> Layer<T> for Affine<T> {
     /// If the input does not flatten to `(N, in)`.
     #[track_caller]
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        self.forward_then(x, false)
+        self.forward_then(x, |v| v)
     }
 
     /// The bias pass writes `max(0, x·W + b)`.
     #[track_caller]
     fn forward_relu(&mut self, x: &Tensor<T>, _mode: Mode) -> Option<Tensor<T>> {
-        Some(self.forward_then(x, true))
+        Some(self.forward_then(x, relu))
     }
 
     #[track_caller]

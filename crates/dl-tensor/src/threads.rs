@@ -354,8 +354,7 @@ const SPIN: Duration = Duration::from_micros(1000);
 
 /// [`SPIN`] while another process competes for our cores: a spinning thread is then a third
 /// runnable thread on two cores, and the scheduler makes the caller share its core with the
-/// competitor (`reproduce gradient-vanishing --threads 2` took 1.5× its 1-thread time with one
-/// competitor and a 1 ms spin, 0.98× with 20 µs; BENCHMARKS.md).
+/// competitor (measurements in BENCHMARKS.md, session 12).
 const SPIN_CONTENDED: Duration = Duration::from_micros(20);
 
 /// A gap this long between two looks at the clock while spinning means the thread was

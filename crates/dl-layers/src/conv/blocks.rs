@@ -71,8 +71,12 @@ const SUM_CHUNK: usize = 1 << 14;
 /// Samples per block: as many as fit [`BLOCK_BYTES`] of column matrix, at least one. Depends on
 /// the geometry and `T` only, so blocks (and results) do not depend on the thread count.
 pub(crate) fn samples_per_block<T>(g: &Geometry) -> usize {
-    let sample_bytes = g.positions() * g.row_len() * std::mem::size_of::<T>();
-    (BLOCK_BYTES / sample_bytes.max(1)).clamp(1, g.n.max(1))
+    (BLOCK_BYTES / column_bytes_per_sample::<T>(g).max(1)).clamp(1, g.n.max(1))
+}
+
+/// Bytes of one sample's column matrix, `OH·OW × C·FH·FW` elements of `T`.
+pub(crate) fn column_bytes_per_sample<T>(g: &Geometry) -> usize {
+    g.positions() * g.row_len() * std::mem::size_of::<T>()
 }
 
 /// One thread's buffers for a block of samples.

@@ -5,8 +5,8 @@ use dl_tensor::gemm::{IndexedRef, MatMut, MatRef, gemm, gemm_indexed};
 use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut, for_each_chunk_with_scratch, num_threads};
 
 use super::blocks::{
-    BLOCK_BYTES, MAX_GROUPS, MIN_GROUP_ROWS, Scratch, resize, samples_per_block, sum_in_lanes,
-    sum_parts, transpose,
+    BLOCK_BYTES, MAX_GROUPS, MIN_GROUP_ROWS, Scratch, column_bytes_per_sample, resize,
+    samples_per_block, sum_in_lanes, sum_parts, transpose,
 };
 use super::shape::{Geometry, conv_output_size, nchw};
 use crate::check::{check_dout, input_shape_mismatch};
@@ -241,17 +241,16 @@ impl<T: Float> Convolution<T> {
                 let rows = out.len() / sample_out * positions;
                 let images = &xs[first * image_len..][..rows / positions * image_len];
                 // work (rows, FN) = col · Wᵀ, with col row (n, oy, ox), column (c, ky, kx).
-                if !implicit {
-                    s.im2col_block(&g, images, rows);
-                }
                 resize(&mut s.work, rows * fnum);
-                let work = MatMut::row_major(&mut s.work, rows, fnum);
                 if implicit {
                     let padded = g.padded(images, &mut s.col);
                     let col = IndexedRef::new(padded, &starts[..rows], offsets);
+                    let work = MatMut::row_major(&mut s.work, rows, fnum);
                     gemm_indexed(T::one(), col, w_t, T::zero(), work);
                 } else {
+                    s.im2col_block(&g, images, rows);
                     let col = MatRef::row_major(&s.col, ckk, rows).t();
+                    let work = MatMut::row_major(&mut s.work, rows, fnum);
                     gemm(T::one(), col, w_t, T::zero(), work);
                 }
                 // out[n, f, p] = activation(work[n·OH·OW + p, f] + b[f]).
@@ -350,7 +349,7 @@ impl<T: Float> Convolution<T> {
 /// AlexNet's layers. A column block that stays in cache is cheaper to write than to gather
 /// into the GEMM's packed slivers (BENCHMARKS.md). Both give the same bits.
 fn reads_windows_in_place<T>(g: &Geometry) -> bool {
-    samples_per_block::<T>(g) == 1 && g.positions() * g.row_len() * size_of::<T>() > BLOCK_BYTES
+    column_bytes_per_sample::<T>(g) > BLOCK_BYTES
 }
 
 /// Elements of a block of `samples` padded images (none without padding: the input is read

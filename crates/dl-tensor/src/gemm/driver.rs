@@ -87,21 +87,20 @@ impl<T: Copy> Problem<T> {
     /// # Safety
     /// The ranges must lie inside the problem.
     unsafe fn block(&self, r0: usize, r1: usize, c0: usize, c1: usize) -> Self {
-        // SAFETY: the offsets address elements of A, B and C inside the problem.
+        // SAFETY: the offsets address elements of A (or its row table), B and C inside the
+        // problem.
         unsafe {
+            // An indexed A keeps its pointer and moves its row table instead.
+            let (a, a_rows) = if self.indexed() {
+                (self.a, self.a_rows.add(r0))
+            } else {
+                (self.a.offset(r0 as isize * self.rsa), self.a_rows)
+            };
             Problem {
                 m: r1 - r0,
                 n: c1 - c0,
-                a: if self.indexed() {
-                    self.a
-                } else {
-                    self.a.offset(r0 as isize * self.rsa)
-                },
-                a_rows: if self.indexed() {
-                    self.a_rows.add(r0)
-                } else {
-                    self.a_rows
-                },
+                a,
+                a_rows,
                 b: self.b.offset(c0 as isize * self.csb),
                 c: self
                     .c
