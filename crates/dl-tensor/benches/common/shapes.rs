@@ -29,9 +29,10 @@ const fn shape(name: &'static str, m: usize, k: usize, n: usize, a_t: bool, b_t:
 }
 
 /// Square sizes, the course MLP's first layer (forward, `dW = xᵀ·dout`, `dx = dout·Wᵀ`), two
-/// im2col products of the course CNNs, and three of AlexNet's forward products for one sample
+/// im2col products of the course CNNs (and the second cut to an `A` that stays in L2, to tell
+/// the kernel's speed from the speed `A` streams in at), and three of AlexNet's forward products for one sample
 /// (the column matrix transposed, as `Convolution` lays it out) and its first dense layer.
-pub const SHAPES: [Shape; 14] = [
+pub const SHAPES: [Shape; 15] = [
     shape("square64", 64, 64, 64, false, false),
     shape("square128", 128, 128, 128, false, false),
     shape("square256", 256, 256, 256, false, false),
@@ -43,6 +44,7 @@ pub const SHAPES: [Shape; 14] = [
     shape("mlp_dx_bt", 100, 40, 784, false, true),
     shape("im2col_k9", 78400, 9, 16, false, false),
     shape("im2col_k144", 19600, 144, 32, false, false),
+    shape("l2_k144", 1200, 144, 32, false, false),
     shape("alexnet_conv1", 3025, 363, 64, true, false),
     shape("alexnet_conv3", 169, 1728, 384, true, false),
     shape("alexnet_fc1", 8, 9216, 4096, false, false),

@@ -26,6 +26,9 @@ use super::kernel::Kernel;
 /// A tile prefetches its rows of C when its k loop is at least this long (a short loop would
 /// wait for the prefetches instead of hiding them).
 const PREFETCH_MIN_K: usize = 128;
+/// A tile reading rows of A in place prefetches the next tile's rows when its rows are at
+/// least this long (shorter rows lie close together, where the hardware prefetchers follow).
+const PREFETCH_A_MIN_K: usize = 32;
 
 /// The `f32` AVX2+FMA kernel, 6×16.
 pub(crate) struct Avx2F32;
@@ -130,6 +133,7 @@ macro_rules! x86_tile_fn {
             const MR: usize = $mr;
             const V: usize = $vecs;
             const NR: usize = V * $lanes;
+            const LINE_ELEMS: usize = 64 / std::mem::size_of::<$t>();
             let mut acc: [[$vec; V]; MR] = [[$zero(); V]; MR];
             // Ask for the tile's rows of C now, so that they have arrived when the k loop
             // ends (C is read and written once per k-slice, from wherever it lies).
@@ -149,9 +153,12 @@ macro_rules! x86_tile_fn {
             // k×NR B sliver, where `$elem` is the address of A's element `($i, $p)`. Expanded
             // once per layout of A, so that each gets the addressing that suits it.
             macro_rules! steps {
-                ($i:ident, $p:ident => $elem:expr) => {{
-                    let mut pb = b;
-                    for $p in 0..k {
+                ($i:ident, $p:ident => $elem:expr) => {
+                    steps!($i, $p in k, b => $elem)
+                };
+                ($i:ident, $p:ident in $steps:expr, $b0:expr => $elem:expr) => {{
+                    let mut pb = $b0;
+                    for $p in 0..$steps {
                         // SAFETY: `$elem` is a readable element of A for `$i < MR`, `$p < k`,
                         // and `pb` walks the rows of B (caller's contract).
                         unsafe {
@@ -180,6 +187,24 @@ macro_rules! x86_tile_fn {
                 steps!(i, p => a.add(p * MR + i));
             } else if rsa == 1 {
                 steps!(i, p => a.offset(p as isize * csa + i as isize));
+            } else if csa == 1 && k >= PREFETCH_A_MIN_K {
+                // Rows read in place usually stream from beyond L2, MR far-apart lines at a
+                // time, which the hardware prefetchers do not foresee: ask for the next tile's
+                // rows (the driver's next call) a line at a time, one tile ahead.
+                let next = MR as isize * rsa;
+                let mut p0 = 0;
+                while p0 < k {
+                    for row in &rows {
+                        let line = row.wrapping_offset(next).wrapping_add(p0);
+                        _mm_prefetch::<_MM_HINT_T0>(line.cast::<i8>());
+                    }
+                    let steps = LINE_ELEMS.min(k - p0);
+                    let at = |r: *const $t| r.wrapping_add(p0);
+                    let part: [*const $t; MR] = std::array::from_fn(|i| at(rows[i]));
+                    let pb = b.wrapping_offset(p0 as isize * rsb);
+                    steps!(i, p in steps, pb => part[i].add(p));
+                    p0 += steps;
+                }
             } else if csa == 1 {
                 steps!(i, p => rows[i].add(p));
             } else {
