@@ -12,7 +12,7 @@
 //! micro-kernel computes `MR×NR` tiles of `C`. On x86-64 the kernels are hand-written with
 //! intrinsics and chosen at run time: AVX-512F (12×32 for `f32`, 12×16 for `f64`) when the CPU
 //! has it, else AVX2+FMA (6×16, 6×8); elsewhere, or when forced (see [`KernelChoice`] and the
-//! `DL_GEMM_PORTABLE=1` environment variable), a portable kernel runs. The two x86 families give
+//! `DL_GEMM_KERNEL` environment variable), a portable kernel runs. The two x86 families give
 //! bit-identical results.
 //!
 //! Large products are split over threads ([`crate::set_num_threads`]) by blocks of rows or
@@ -70,7 +70,7 @@ pub(crate) mod sealed {
 #[non_exhaustive]
 pub enum KernelChoice {
     /// The fastest kernel this CPU supports (AVX-512F, then AVX2+FMA on x86-64), unless the
-    /// `DL_GEMM_PORTABLE=1` environment variable or [`set_force_portable`] forces the portable one.
+    /// [`KERNEL_ENV`] environment variable or [`set_auto_kernel`] caps it.
     #[default]
     Auto,
     /// The AVX2+FMA kernel even on a CPU with AVX-512F (the portable one without AVX2+FMA).
@@ -91,17 +91,63 @@ pub struct GemmOptions {
 const PREF_UNSET: u8 = 0;
 const PREF_FAST: u8 = 1;
 const PREF_PORTABLE: u8 = 2;
+const PREF_AVX2: u8 = 3;
 static AUTO_KERNEL: AtomicU8 = AtomicU8::new(PREF_UNSET);
 
-/// Forces [`KernelChoice::Auto`] to the portable kernel (`true`), or back to run-time detection
-/// (`false`). The `DL_GEMM_PORTABLE=1` environment variable sets the initial value.
-pub fn set_force_portable(force: bool) {
-    let v = if force || !fast_kernel_supported() {
-        PREF_PORTABLE
-    } else {
-        PREF_FAST
+/// The environment variable that sets what [`KernelChoice::Auto`] runs at start-up: `auto`,
+/// `avx2` (AVX2+FMA even on an AVX-512 CPU, to see how an AVX2-only machine fares) or
+/// `portable`. `DL_GEMM_PORTABLE=1` is the same as `portable`.
+pub const KERNEL_ENV: &str = "DL_GEMM_KERNEL";
+
+/// Sets what [`KernelChoice::Auto`] runs from now on: the fastest kernel (`Auto`), at most the
+/// AVX2+FMA one (`Avx2Fma`), or the portable one. Kernels the CPU lacks fall back as in
+/// [`KernelChoice`].
+pub fn set_auto_kernel(choice: KernelChoice) {
+    let v = match choice {
+        _ if !fast_kernel_supported() => PREF_PORTABLE,
+        KernelChoice::Auto => PREF_FAST,
+        KernelChoice::Avx2Fma => PREF_AVX2,
+        KernelChoice::Portable => PREF_PORTABLE,
     };
     AUTO_KERNEL.store(v, Ordering::Relaxed);
+}
+
+/// Forces [`KernelChoice::Auto`] to the portable kernel (`true`), or back to run-time detection
+/// (`false`); see [`set_auto_kernel`].
+pub fn set_force_portable(force: bool) {
+    set_auto_kernel(if force {
+        KernelChoice::Portable
+    } else {
+        KernelChoice::Auto
+    });
+}
+
+/// The kernel choice the environment asks for ([`KERNEL_ENV`]; `DL_GEMM_PORTABLE=1` means
+/// `portable`), or a one-line error naming a value that is none of `auto`, `avx2`,
+/// `portable`. Programs call it at start-up to refuse a bad value cleanly; the first product
+/// panics with the same line otherwise.
+pub fn kernel_from_env() -> Result<KernelChoice, String> {
+    let portable = std::env::var("DL_GEMM_PORTABLE").ok();
+    let kernel = std::env::var(KERNEL_ENV).ok();
+    kernel_choice_named(portable.as_deref(), kernel.as_deref())
+}
+
+/// The kernel choice for the values of `DL_GEMM_PORTABLE` and [`KERNEL_ENV`].
+fn kernel_choice_named(
+    portable: Option<&str>,
+    kernel: Option<&str>,
+) -> Result<KernelChoice, String> {
+    if portable == Some("1") {
+        return Ok(KernelChoice::Portable);
+    }
+    match kernel {
+        None | Some("auto") => Ok(KernelChoice::Auto),
+        Some("avx2") => Ok(KernelChoice::Avx2Fma),
+        Some("portable") => Ok(KernelChoice::Portable),
+        Some(other) => Err(format!(
+            "{KERNEL_ENV}=`{other}`: expected auto, avx2 or portable (or unset it)"
+        )),
+    }
 }
 
 /// Whether this CPU can run the AVX2+FMA kernels.
@@ -152,16 +198,13 @@ fn resolve(choice: KernelChoice) -> ActiveKernel {
     }
     let mut pref = AUTO_KERNEL.load(Ordering::Relaxed);
     if pref == PREF_UNSET {
-        let forced = std::env::var("DL_GEMM_PORTABLE").is_ok_and(|v| v == "1");
-        set_force_portable(forced);
+        set_auto_kernel(kernel_from_env().unwrap_or_else(|e| panic!("{e}")));
         pref = AUTO_KERNEL.load(Ordering::Relaxed);
     }
-    if pref == PREF_FAST && avx512_kernel_supported() {
-        ActiveKernel::Avx512
-    } else if pref == PREF_FAST {
-        ActiveKernel::Avx2Fma
-    } else {
-        ActiveKernel::Portable
+    match pref {
+        PREF_FAST if avx512_kernel_supported() => ActiveKernel::Avx512,
+        PREF_FAST | PREF_AVX2 => ActiveKernel::Avx2Fma,
+        _ => ActiveKernel::Portable,
     }
 }
 
@@ -492,3 +535,40 @@ fn workspace_sizes() -> pack::Sizes {
 }
 
 pub(crate) use pack::{adopt_workspace, full_workspace};
+
+#[cfg(test)]
+mod tests {
+    use super::{KernelChoice, kernel_choice_named, kernel_name, set_auto_kernel};
+
+    #[test]
+    fn the_environment_names_the_auto_kernel() {
+        let named = |p, k| kernel_choice_named(p, k);
+        assert_eq!(named(None, None), Ok(KernelChoice::Auto));
+        assert_eq!(named(None, Some("auto")), Ok(KernelChoice::Auto));
+        assert_eq!(named(None, Some("avx2")), Ok(KernelChoice::Avx2Fma));
+        assert_eq!(named(None, Some("portable")), Ok(KernelChoice::Portable));
+        assert_eq!(named(Some("1"), Some("avx2")), Ok(KernelChoice::Portable));
+        assert_eq!(named(Some("0"), Some("avx2")), Ok(KernelChoice::Avx2Fma));
+        assert_eq!(
+            named(None, Some("avx512")),
+            Err("DL_GEMM_KERNEL=`avx512`: expected auto, avx2 or portable (or unset it)".into())
+        );
+    }
+
+    #[test]
+    fn the_auto_kernel_can_be_capped_at_avx2() {
+        // The AVX2 and AVX-512 kernels give the same bits, so other tests running meanwhile
+        // are not disturbed.
+        let detected = kernel_name();
+        set_auto_kernel(KernelChoice::Avx2Fma);
+        let capped = kernel_name();
+        set_auto_kernel(KernelChoice::Auto);
+        let want = if super::fast_kernel_supported() {
+            "avx2+fma"
+        } else {
+            "portable"
+        };
+        assert_eq!(capped, want);
+        assert_eq!(kernel_name(), detected);
+    }
+}
