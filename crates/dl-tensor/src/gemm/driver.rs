@@ -366,12 +366,7 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                                     (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
                                 );
                                 let rows = mr.min(mc - ir);
-                                let tile = if cols <= nr / 2 {
-                                    <K::Half as Kernel<T>>::tile
-                                } else {
-                                    K::tile
-                                };
-                                tile(
+                                K::tile_for(rows, cols)(
                                     kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
                                     rows, cols,
                                 );

@@ -4,6 +4,23 @@ use std::marker::PhantomData;
 
 use super::sealed::Sealed;
 
+/// One tile function: the signature of [`Kernel::tile`].
+pub(crate) type TileFn<T> = unsafe fn(
+    usize,
+    T,
+    *const T,
+    isize,
+    isize,
+    *const T,
+    isize,
+    T,
+    *mut T,
+    isize,
+    isize,
+    usize,
+    usize,
+);
+
 /// A register-blocked micro-kernel computing one `MR×NR` tile of `C`, plus the cache-blocking
 /// sizes that suit it.
 pub(crate) trait Kernel<T> {
@@ -25,6 +42,20 @@ pub(crate) trait Kernel<T> {
     /// same `MR`, `KC` and order of operations (so the same bits) but half the multiply-adds, or
     /// `Self` when there is none. It reads `B` with the caller's row stride, like `tile`.
     type Half: Kernel<T>;
+
+    /// The tile function for a tile of `rows ≤ MR` rows and `cols ≤ NR` columns: the smallest
+    /// variant covering it (`Half` for narrow column edges by default; the x86 kernels also
+    /// have variants of fewer rows), all with the same `KC` and order of operations, so the
+    /// same bits. Each reads `A` and `B` like [`Kernel::tile`], `MR` rows of `A` apart being
+    /// fewer.
+    fn tile_for(rows: usize, cols: usize) -> TileFn<T> {
+        let _ = rows;
+        if cols <= Self::NR / 2 {
+            <Self::Half as Kernel<T>>::tile
+        } else {
+            Self::tile
+        }
+    }
 
     /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile, where `A` is
     /// `MR×k` with element `(i, p)` at `a + i·rsa + p·csa`, `B` is `k×NR` with element `(p, j)`

@@ -6,8 +6,9 @@
 //!   `B` per step and `A` broadcast from memory (27 of the 32 `zmm` registers).
 //!
 //! Each also has a half-width variant (`…Half`, one vector per row: its [`Kernel::Half`]) for
-//! column edges of at most `NR / 2` columns, which would otherwise pay for a full tile of
-//! padding.
+//! column edges of at most `NR / 2` columns, and variants of a third and two thirds of `MR` rows
+//! (both widths) for row edges — a batch of 100 leaves 4 rows, AlexNet's dense layers at batch 8
+//! have 8 — which would otherwise pay for a full tile of padding.
 //!
 //! Both keep enough independent FMAs in flight to fill two FMA ports. They use the same `KC`
 //! and the same order of operations for each element of `C` (one FMA chain over `p`, then
@@ -21,7 +22,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::Kernel;
+use super::kernel::{Kernel, TileFn};
 
 /// A tile prefetches its rows of C when its k loop is at least this long (a short loop would
 /// wait for the prefetches instead of hiding them).
@@ -43,19 +44,30 @@ macro_rules! x86_kernel {
     (
         $name:ident, $kernel:ident, $half_name:ident, $half:ident, $features:literal, $t:ty,
         $mr:expr, $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident,
-        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident,
+        short: [$(($rows:expr, $short:ident, $short_half:ident)),*]
     ) => {
         #[doc = concat!("The half-width variant of [`", stringify!($name), "`]: one vector per row.")]
         pub(crate) struct $half_name;
 
         x86_kernel_impl!(
             $name, $half_name, $kernel, 2, $features, $t, $mr, $lanes, $kc, $mc, $nc, $vec, $zero,
-            $set1, $loadu, $storeu, $fmadd, $mul
+            $set1, $loadu, $storeu, $fmadd, $mul, [$(($rows, $short, $short_half)),*]
         );
         x86_kernel_impl!(
             $half_name, $half_name, $half, 1, $features, $t, $mr, $lanes, $kc, $mc, $nc, $vec,
-            $zero, $set1, $loadu, $storeu, $fmadd, $mul
+            $zero, $set1, $loadu, $storeu, $fmadd, $mul, []
         );
+        $(
+            x86_tile_fn!(
+                $short, 2, $features, $t, $rows, $lanes, $vec, $zero, $set1, $loadu, $storeu,
+                $fmadd, $mul
+            );
+            x86_tile_fn!(
+                $short_half, 1, $features, $t, $rows, $lanes, $vec, $zero, $set1, $loadu,
+                $storeu, $fmadd, $mul
+            );
+        )*
     };
 }
 
@@ -64,7 +76,8 @@ macro_rules! x86_kernel_impl {
     (
         $name:ident, $half_name:ident, $kernel:ident, $vecs:literal, $features:literal, $t:ty,
         $mr:expr, $lanes:expr, $kc:expr, $mc:expr, $nc:expr, $vec:ty, $zero:ident,
-        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident
+        $set1:ident, $loadu:ident, $storeu:ident, $fmadd:ident, $mul:ident,
+        [$(($rows:expr, $short:ident, $short_half:ident)),*]
     ) => {
         impl Kernel<$t> for $name {
             const MR: usize = $mr;
@@ -73,6 +86,21 @@ macro_rules! x86_kernel_impl {
             const MC: usize = $mc;
             const NC: usize = $nc;
             type Half = $half_name;
+
+            fn tile_for(rows: usize, cols: usize) -> TileFn<$t> {
+                let _ = rows; // unused by the half-width kernels
+                let narrow = $vecs == 2 && cols <= $lanes;
+                $(
+                    if rows <= $rows {
+                        return if narrow { $short_half } else { $short };
+                    }
+                )*
+                if narrow {
+                    <Self::Half as Kernel<$t>>::tile
+                } else {
+                    Self::tile
+                }
+            }
 
             #[inline]
             unsafe fn tile(
@@ -274,7 +302,8 @@ x86_kernel!(
     _mm256_loadu_ps,
     _mm256_storeu_ps,
     _mm256_fmadd_ps,
-    _mm256_mul_ps
+    _mm256_mul_ps,
+    short: [(2, sgemm_2x16_avx2, sgemm_2x8_avx2), (4, sgemm_4x16_avx2, sgemm_4x8_avx2)]
 );
 
 x86_kernel!(
@@ -295,7 +324,8 @@ x86_kernel!(
     _mm256_loadu_pd,
     _mm256_storeu_pd,
     _mm256_fmadd_pd,
-    _mm256_mul_pd
+    _mm256_mul_pd,
+    short: [(2, dgemm_2x8_avx2, dgemm_2x4_avx2), (4, dgemm_4x8_avx2, dgemm_4x4_avx2)]
 );
 
 x86_kernel!(
@@ -316,7 +346,8 @@ x86_kernel!(
     _mm512_loadu_ps,
     _mm512_storeu_ps,
     _mm512_fmadd_ps,
-    _mm512_mul_ps
+    _mm512_mul_ps,
+    short: [(4, sgemm_4x32, sgemm_4x16), (8, sgemm_8x32, sgemm_8x16)]
 );
 
 x86_kernel!(
@@ -337,5 +368,6 @@ x86_kernel!(
     _mm512_loadu_pd,
     _mm512_storeu_pd,
     _mm512_fmadd_pd,
-    _mm512_mul_pd
+    _mm512_mul_pd,
+    short: [(4, dgemm_4x16, dgemm_4x8), (8, dgemm_8x16, dgemm_8x8)]
 );
