@@ -390,8 +390,8 @@ fn no_quarter<T>(_rows: usize, _cols: usize) -> Option<TileFn<T>> {
 /// (Zen 4) that costs twice the time.
 fn avx512_f32_quarter(rows: usize, cols: usize) -> Option<TileFn<f32>> {
     (cols <= 8).then_some(match rows {
-        ..=4 => sgemm_4x8,
-        ..=8 => sgemm_8x8,
+        0..=4 => sgemm_4x8,
+        5..=8 => sgemm_8x8,
         _ => sgemm_12x8,
     })
 }
@@ -400,8 +400,8 @@ fn avx512_f32_quarter(rows: usize, cols: usize) -> Option<TileFn<f32>> {
 /// [`avx512_f32_quarter`].
 fn avx2_f32_quarter(rows: usize, cols: usize) -> Option<TileFn<f32>> {
     (cols <= 4).then_some(match rows {
-        ..=2 => sgemm_2x4_avx2,
-        ..=4 => sgemm_4x4_avx2,
+        0..=2 => sgemm_2x4_avx2,
+        3..=4 => sgemm_4x4_avx2,
         _ => sgemm_6x4_avx2,
     })
 }
