@@ -86,6 +86,9 @@ pub(crate) struct Scratch<T> {
     pub(crate) col: Vec<T>,
     /// `col · Wᵀ` in forward; the upstream gradient as rows `(rows, FN)` in backward.
     pub(crate) work: Vec<T>,
+    /// The block's zero-padded images for im2col, one sample's padded `dx` for col2im (see
+    /// [`Geometry::im2col_via_padded`]).
+    pub(crate) padded: Vec<T>,
 }
 
 impl<T> Default for Scratch<T> {
@@ -93,18 +96,25 @@ impl<T> Default for Scratch<T> {
         Scratch {
             col: Vec::new(),
             work: Vec::new(),
+            padded: Vec::new(),
         }
     }
 }
 
 impl<T: Float> Scratch<T> {
-    /// Makes room in every element of `scratch` for a `col` of `col_len` and a `work` of
-    /// `work_len` elements: a block may land on any thread's scratch, so each must hold the
-    /// largest for a warm pass to allocate nothing.
-    pub(crate) fn reserve_all(scratch: &mut [Self], col_len: usize, work_len: usize) {
+    /// Makes room in every element of `scratch` for a `col` of `col_len`, a `work` of
+    /// `work_len` and a `padded` of `padded_len` elements: a block may land on any thread's
+    /// scratch, so each must hold the largest for a warm pass to allocate nothing.
+    pub(crate) fn reserve_all(
+        scratch: &mut [Self],
+        col_len: usize,
+        work_len: usize,
+        padded_len: usize,
+    ) {
         for s in scratch {
             s.col.reserve(col_len.saturating_sub(s.col.len()));
             s.work.reserve(work_len.saturating_sub(s.work.len()));
+            s.padded.reserve(padded_len.saturating_sub(s.padded.len()));
         }
     }
 
@@ -114,6 +124,13 @@ impl<T: Float> Scratch<T> {
         let (positions, image_len) = (g.positions(), g.image_len());
         resize(&mut self.col, g.row_len() * rows);
         if image_len == 0 {
+            return;
+        }
+        if g.im2col_via_padded() {
+            let padded = g.padded(images, &mut self.padded);
+            for (i, sample) in padded.chunks_exact(g.padded_len()).enumerate() {
+                g.im2col_transposed_padded(sample, &mut self.col[i * positions..], rows);
+            }
             return;
         }
         for (i, image) in images.chunks_exact(image_len).enumerate() {

@@ -149,6 +149,139 @@ impl Geometry {
     }
 }
 
+impl Geometry {
+    /// Whether im2col goes through the zero-padded image: with stride 1 every line of a row
+    /// `(c, ky, kx)` is then one run of `OW` elements of a padded line, copied whole, with no
+    /// padding to work out per line. Not where a row is one shifted copy of a plane whose lines
+    /// are long (a "same" convolution over 16 columns or more): one long copy is faster there
+    /// (BENCHMARKS.md).
+    pub(crate) fn im2col_via_padded(&self) -> bool {
+        self.stride == 1 && !(self.plane_shifts() && self.ow >= 16)
+    }
+
+    /// Whether col2im sums through the zero-padded image (see
+    /// [`Geometry::im2col_via_padded`]): with stride 1, except where a row is one shifted
+    /// plane, summed in one pass.
+    pub(crate) fn col2im_via_padded(&self) -> bool {
+        self.stride == 1 && !self.plane_shifts()
+    }
+
+    /// [`Geometry::im2col_transposed`] of one sample from its zero-padded copy `padded`
+    /// (`C·(H + 2·pad)·(W + 2·pad)` elements, see [`Geometry::padded`]); stride 1 only.
+    pub(crate) fn im2col_transposed_padded<T: Float>(
+        &self,
+        padded: &[T],
+        col_t: &mut [T],
+        row_stride: usize,
+    ) {
+        debug_assert_eq!(self.stride, 1);
+        let (oh, ow, wp) = (self.oh, self.ow, self.w + 2 * self.pad);
+        if ow == 0 {
+            return;
+        }
+        self.for_each_padded_row(|row, start| {
+            let out = &mut col_t[row * row_stride..][..oh * ow];
+            for (line, oy) in out.chunks_exact_mut(ow).zip(0..) {
+                copy_run(line, &padded[start + oy * wp..][..ow]);
+            }
+        });
+    }
+
+    /// The adjoint of [`Geometry::im2col_transposed_padded`]: overwrites `image` `(C, H, W)`
+    /// with every element of `col_t` added back onto its pixel, summing into the padded
+    /// `scratch` first; stride 1 only. Each pixel receives its terms in the order of
+    /// [`Geometry::col2im_transposed`] (rows in order, lines in order), so the same bits.
+    pub(crate) fn col2im_transposed_padded<T: Float>(
+        &self,
+        col_t: &[T],
+        row_stride: usize,
+        scratch: &mut Vec<T>,
+        image: &mut [T],
+    ) {
+        debug_assert_eq!(self.stride, 1);
+        let (oh, ow) = (self.oh, self.ow);
+        let (hp, wp, p) = (self.h + 2 * self.pad, self.w + 2 * self.pad, self.pad);
+        scratch.clear();
+        scratch.resize(self.c * hp * wp, T::zero());
+        if ow > 0 {
+            self.for_each_padded_row(|row, start| {
+                let grad = &col_t[row * row_stride..][..oh * ow];
+                for (line, oy) in grad.chunks_exact(ow).zip(0..) {
+                    add_run(&mut scratch[start + oy * wp..][..ow], line);
+                }
+            });
+        }
+        if self.w == 0 {
+            return;
+        }
+        for (out, line) in image
+            .chunks_exact_mut(self.w)
+            .zip((0..self.c).flat_map(|c| (0..self.h).map(move |y| (c * hp + y + p) * wp + p)))
+        {
+            out.copy_from_slice(&scratch[line..][..self.w]);
+        }
+    }
+
+    /// Calls `f(row, start)` for every row `(c, ky, kx)` of the transposed column matrix, where
+    /// `start` is the padded-image element its output position `(0, 0)` reads.
+    #[inline]
+    fn for_each_padded_row(&self, mut f: impl FnMut(usize, usize)) {
+        let (hp, wp) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
+        for c in 0..self.c {
+            for ky in 0..self.fh {
+                for kx in 0..self.fw {
+                    f((c * self.fh + ky) * self.fw + kx, (c * hp + ky) * wp + kx);
+                }
+            }
+        }
+    }
+}
+
+/// `dst ← src` for a short run (a line of an output plane): whole chunks of a fixed width and a
+/// last chunk overlapping the one before, so that the copy is a few vector moves rather than a
+/// call to `memcpy`.
+#[inline]
+pub(crate) fn copy_run<T: Copy>(dst: &mut [T], src: &[T]) {
+    #[inline(always)]
+    fn chunked<T: Copy, const N: usize>(dst: &mut [T], src: &[T]) {
+        let n = dst.len();
+        let mut i = 0;
+        while i + N <= n {
+            dst[i..i + N].copy_from_slice(&src[i..i + N]);
+            i += N;
+        }
+        if i < n {
+            dst[n - N..].copy_from_slice(&src[n - N..n]);
+        }
+    }
+    match dst.len() {
+        0..4 => {
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = v;
+            }
+        }
+        4..8 => chunked::<T, 4>(dst, src),
+        8..16 => chunked::<T, 8>(dst, src),
+        _ => chunked::<T, 16>(dst, src),
+    }
+}
+
+/// `dst ← dst + src` element by element, in fixed-width chunks (vector additions).
+#[inline]
+fn add_run<T: Float>(dst: &mut [T], src: &[T]) {
+    const N: usize = 8;
+    let mut d = dst.chunks_exact_mut(N);
+    let mut s = src.chunks_exact(N);
+    for (dc, sc) in (&mut d).zip(&mut s) {
+        for (a, &v) in dc.iter_mut().zip(sc) {
+            *a += v;
+        }
+    }
+    for (a, &v) in d.into_remainder().iter_mut().zip(s.remainder()) {
+        *a += v;
+    }
+}
+
 /// The outputs `o < out_len` whose input `o·stride + k − pad` lies in `0..len`.
 #[inline]
 fn inside(
@@ -248,6 +381,73 @@ mod tests {
             let lhs: f64 = col_t.iter().zip(&y).map(|(a, b)| a * b).sum();
             let rhs: f64 = x.iter().zip(&summed).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs, "{g:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod padded_tests {
+    use crate::conv::shape::Geometry;
+
+    /// Stride-1 geometries: pads 0 to 3 (wider than the window too), square and non-square
+    /// windows and images, outputs as wide as the input and not.
+    fn stride_one() -> Vec<Geometry> {
+        let mut all = Vec::new();
+        for (h, w) in [(5, 5), (6, 4), (3, 7), (1, 9), (17, 18)] {
+            for (fh, fw) in [(1, 1), (3, 3), (2, 3), (3, 1), (5, 5)] {
+                for pad in 0..=3 {
+                    if fh <= h + 2 * pad && fw <= w + 2 * pad {
+                        all.push(Geometry::new([2, 3, h, w], fh, fw, 1, pad));
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    /// Values whose sums depend on their order (not small integers).
+    fn values(len: usize, seed: u64) -> Vec<f32> {
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn im2col_from_the_padded_image_writes_what_im2col_writes() {
+        for g in stride_one() {
+            let (p, ckk) = (g.positions(), g.row_len());
+            let image = values(g.image_len(), 1);
+            let mut want = vec![f32::NAN; ckk * 2 * p];
+            g.im2col_transposed(&image, &mut want, 2 * p);
+            let mut buf = Vec::new();
+            let padded = g.padded(&image, &mut buf);
+            let mut got = vec![f32::NAN; ckk * 2 * p];
+            g.im2col_transposed_padded(padded, &mut got, 2 * p);
+            for (i, (a, b)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{g:?} element {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn col2im_through_the_padded_image_gives_the_same_bits() {
+        for g in stride_one() {
+            let (p, ckk) = (g.positions(), g.row_len());
+            let grad = values(ckk * 2 * p, 2);
+            let mut want = vec![f32::NAN; g.image_len()];
+            g.col2im_transposed(&mut grad.clone(), 2 * p, &mut want);
+            let mut got = vec![f32::NAN; g.image_len()];
+            let mut scratch = vec![f32::NAN; 3];
+            g.col2im_transposed_padded(&grad, 2 * p, &mut scratch, &mut got);
+            for (i, (a, b)) in want.iter().zip(&got).enumerate() {
+                assert_eq!(a.to_bits(), b.to_bits(), "{g:?} pixel {i}");
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use dl_tensor::Float;
 
+use super::im2col_transposed::copy_run;
 use super::shape::Geometry;
 
 impl Geometry {
@@ -70,7 +71,7 @@ impl Geometry {
             bottom.fill(T::zero());
             for (line, out) in plane.chunks_exact(self.w).zip(middle.chunks_exact_mut(wp)) {
                 out[..p].fill(T::zero());
-                out[p..p + self.w].copy_from_slice(line);
+                copy_run(&mut out[p..p + self.w], line);
                 out[p + self.w..].fill(T::zero());
             }
         }

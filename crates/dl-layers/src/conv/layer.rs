@@ -231,7 +231,12 @@ impl<T: Float> Convolution<T> {
         } else {
             ckk * block_rows
         };
-        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum);
+        let padded_len = if implicit {
+            0
+        } else {
+            im2col_padded_len(&g, per_block)
+        };
+        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum, padded_len);
         for_each_chunk_with_scratch(
             out,
             per_block * sample_out,
@@ -285,7 +290,13 @@ impl<T: Float> Convolution<T> {
         let (d, xs) = (dout.as_slice(), self.input.as_slice());
         self.scratch.resize_with(num_threads(), Scratch::default);
         let block_rows = per_block * positions;
-        Scratch::reserve_all(&mut self.scratch, ckk * block_rows, block_rows * fnum);
+        let padded_len = im2col_padded_len(&g, per_block);
+        Scratch::reserve_all(
+            &mut self.scratch,
+            ckk * block_rows,
+            block_rows * fnum,
+            padded_len,
+        );
 
         // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
         // into its own part; the parts are then added in group order.
@@ -352,6 +363,16 @@ fn reads_windows_in_place<T>(g: &Geometry) -> bool {
     column_bytes_per_sample::<T>(g) > BLOCK_BYTES
 }
 
+/// Elements of the padded images im2col reads for a block of `samples` (none when it reads
+/// the images themselves).
+fn im2col_padded_len(g: &Geometry, samples: usize) -> usize {
+    if g.im2col_via_padded() {
+        padded_block_len(g, samples)
+    } else {
+        0
+    }
+}
+
 /// Elements of a block of `samples` padded images (none without padding: the input is read
 /// in place).
 fn padded_block_len(g: &Geometry, samples: usize) -> usize {
@@ -398,7 +419,12 @@ impl<T: Float> Layer<T> for Convolution<T> {
         // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = col2im(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
         let dx = self.dx.write([g.n, g.c, g.h, g.w]);
-        Scratch::reserve_all(&mut self.scratch, ckk * positions, 0);
+        let padded_len = if g.col2im_via_padded() {
+            g.padded_len()
+        } else {
+            0
+        };
+        Scratch::reserve_all(&mut self.scratch, ckk * positions, 0, padded_len);
         for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
             resize(&mut s.col, ckk * positions);
             gemm(
@@ -412,7 +438,11 @@ impl<T: Float> Layer<T> for Convolution<T> {
                 T::zero(),
                 MatMut::row_major(&mut s.col, ckk, positions),
             );
-            g.col2im_transposed(&mut s.col, positions, dx_i);
+            if g.col2im_via_padded() {
+                g.col2im_transposed_padded(&s.col, positions, &mut s.padded, dx_i);
+            } else {
+                g.col2im_transposed(&mut s.col, positions, dx_i);
+            }
         });
         self.dx.share()
     }
