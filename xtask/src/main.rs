@@ -57,6 +57,7 @@ fn list() {
 
 fn try_main() -> Result<(), XtaskError> {
     dl_tensor::gemm::kernel_from_env().map_err(XtaskError::Other)?;
+    dl_tensor::threads_from_env().map_err(XtaskError::Other)?;
     match cli::parse()? {
         Request::List => {
             list();

@@ -32,6 +32,7 @@ fn positive(flag: &str, value: &str) -> Result<usize, String> {
 
 fn parse_args() -> Result<Args, String> {
     dl_tensor::gemm::kernel_from_env()?;
+    dl_tensor::threads_from_env()?;
     let mut args = Args {
         steps: Vec::new(),
         threads: Vec::new(),

@@ -24,6 +24,10 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// Defaults to `DL_NUM_THREADS` when set, else to the available cores.
 ///
+/// # Panics
+/// The first call panics if `DL_NUM_THREADS` is set to anything but a positive integer (see
+/// [`threads_from_env`]).
+///
 /// When the operating system refused to start a worker thread (a process or pid limit), this
 /// is at most the number of threads that did start: see [`for_each_task`].
 pub fn num_threads() -> usize {
@@ -44,11 +48,34 @@ pub fn set_num_threads(n: usize) {
 }
 
 fn default_threads() -> usize {
-    std::env::var("DL_NUM_THREADS")
-        .ok()
-        .and_then(|s| s.parse::<usize>().ok())
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| thread::available_parallelism().map_or(1, |n| n.get()))
+    match threads_from_env() {
+        Ok(Some(n)) => n,
+        Ok(None) => thread::available_parallelism().map_or(1, |n| n.get()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// The environment variable that sets the default thread count.
+pub const THREADS_ENV: &str = "DL_NUM_THREADS";
+
+/// The thread count `DL_NUM_THREADS` asks for (`None` when it is unset), or a one-line error
+/// naming a value that is not a positive integer. Programs call it at start-up to refuse a bad
+/// value cleanly; the first parallel call panics with the same line otherwise.
+pub fn threads_from_env() -> Result<Option<usize>, String> {
+    threads_named(std::env::var(THREADS_ENV).ok().as_deref())
+}
+
+/// [`threads_from_env`] for the variable's value.
+fn threads_named(value: Option<&str>) -> Result<Option<usize>, String> {
+    match value {
+        None => Ok(None),
+        Some(v) => match v.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(Some(n)),
+            _ => Err(format!(
+                "{THREADS_ENV}=`{v}`: expected a positive number of threads (or unset it)"
+            )),
+        },
+    }
 }
 
 /// Runs `task(i)` for every `i` in `0..n_tasks`, spread over up to [`num_threads`] threads.
@@ -550,6 +577,18 @@ impl Worker {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    #[test]
+    fn the_thread_count_from_the_environment_is_used_or_refused() {
+        use super::threads_named;
+        assert_eq!(threads_named(None), Ok(None));
+        assert_eq!(threads_named(Some("3")), Ok(Some(3)));
+        assert_eq!(
+            threads_named(Some("0")),
+            Err("DL_NUM_THREADS=`0`: expected a positive number of threads (or unset it)".into())
+        );
+        assert!(threads_named(Some("two")).is_err());
+    }
+
     use super::{
         CONTENDED_FOR, SPIN, SPIN_CONTENDED, for_each_task_with, mark_contended,
         next_handoff_estimate, spin_limit,
