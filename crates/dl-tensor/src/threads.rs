@@ -24,12 +24,12 @@ static THREADS: AtomicUsize = AtomicUsize::new(0);
 ///
 /// Defaults to `DL_NUM_THREADS` when set, else to the available cores.
 ///
+/// When the operating system refused to start a worker thread (a process or pid limit), this
+/// is at most the number of threads that did start: see [`for_each_task`].
+///
 /// # Panics
 /// The first call panics if `DL_NUM_THREADS` is set to anything but a positive integer (see
 /// [`threads_from_env`]).
-///
-/// When the operating system refused to start a worker thread (a process or pid limit), this
-/// is at most the number of threads that did start: see [`for_each_task`].
 pub fn num_threads() -> usize {
     let n = match THREADS.load(Ordering::Relaxed) {
         0 => {
