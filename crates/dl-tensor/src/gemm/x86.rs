@@ -230,8 +230,7 @@ macro_rules! x86_tile_fn {
                         _mm_prefetch::<_MM_HINT_T0>(line.cast::<i8>());
                     }
                     let steps = LINE_ELEMS.min(k - p0);
-                    let at = |r: *const $t| r.wrapping_add(p0);
-                    let part: [*const $t; MR] = std::array::from_fn(|i| at(rows[i]));
+                    let part: [*const $t; MR] = std::array::from_fn(|i| rows[i].wrapping_add(p0));
                     let pb = b.wrapping_offset(p0 as isize * rsb);
                     steps!(i, p in steps, pb => part[i].add(p));
                     p0 += steps;
