@@ -648,18 +648,27 @@ fn shape_mismatch_panics() {
     );
 }
 
+/// Row offsets of an indexed `A`, as a convolution's windows start: 30 per image line of 37
+/// with stride 1, 9 per line with stride 3, or scattered with no pattern.
+const ROW_PATTERNS: [fn(usize) -> usize; 3] = [
+    |i| (i / 30) * 37 + i % 30,
+    |i| (i / 9) * 37 + (i % 9) * 3,
+    |i| (i * 7919) % 1013,
+];
+
 /// `A` written out from an indexed view, and the view's product, for `m×k·k×n`: rows `i` at
-/// scattered offsets (a window's start in a 2-D image, jumping at line ends) and columns at
-/// offsets of a 3×3 window spread over `k / 9` planes, as a convolution's column matrix.
+/// `row(i)` and columns at offsets of a 3×3 window spread over `k / 9` planes, as a
+/// convolution's column matrix.
 fn indexed_against_written_out<T: Float + dl_tensor::gemm::GemmScalar>(
     m: usize,
     k: usize,
     n: usize,
     beta: f64,
+    row: fn(usize) -> usize,
     opts: &GemmOptions,
 ) {
     let (width, plane) = (37usize, 37 * 40);
-    let row_offsets: Vec<usize> = (0..m).map(|i| (i / 30) * width + i % 30).collect();
+    let row_offsets: Vec<usize> = (0..m).map(row).collect();
     let col_offsets: Vec<usize> = (0..k)
         .map(|p| (p / 9) * plane + (p % 9 / 3) * width + p % 3)
         .collect();
@@ -704,7 +713,8 @@ fn indexed_against_written_out<T: Float + dl_tensor::gemm::GemmScalar>(
 #[test]
 fn an_indexed_a_gives_the_bits_of_the_written_out_matrix() {
     // Edge slivers, several k-slices (k > KC), A read in place (n ≤ 4 slivers) and packed
-    // (n > 4 slivers), one and two threads, every kernel family.
+    // (n > 4 slivers), one and two threads, every kernel family; windows with stride 1 and 3
+    // and scattered rows.
     let shapes = [
         (1, 1, 1),
         (13, 9, 16),
@@ -716,11 +726,13 @@ fn an_indexed_a_gives_the_bits_of_the_written_out_matrix() {
     for kernel in KERNELS {
         for threads in [1, 2] {
             for &(m, k, n) in &shapes {
-                for beta in [0.0, 1.0] {
+                for (beta, row) in [0.0, 1.0].into_iter().zip(ROW_PATTERNS) {
                     let o = opts(kernel, threads);
-                    indexed_against_written_out::<f32>(m, k, n, beta, &o);
-                    indexed_against_written_out::<f64>(m, k, n, beta, &o);
+                    indexed_against_written_out::<f32>(m, k, n, beta, row, &o);
+                    indexed_against_written_out::<f64>(m, k, n, beta, row, &o);
                 }
+                let o = opts(kernel, threads);
+                indexed_against_written_out::<f32>(m, k, n, 0.0, ROW_PATTERNS[2], &o);
             }
         }
     }
