@@ -405,6 +405,7 @@ fn avx2_f32_quarter(rows: usize, cols: usize) -> Option<TileFn<f32>> {
     })
 }
 
+/// The quarter-width tile functions of one vector type, one per row count.
 macro_rules! quarter_fns {
     ($features:literal, $lanes:expr, $vec:ty, $zero:ident, $set1:ident, $loadu:ident,
      $storeu:ident, $fmadd:ident, $mul:ident, [$(($rows:expr, $f:ident)),*]) => {
