@@ -139,5 +139,20 @@ fn main() {
             "conv on 8×48×48 (implicit GEMM) on {threads} threads: {made} allocations"
         );
     }
+    // A dense layer at batch 8 too wide for a packed k-slice of its weights to stay in L2:
+    // the GEMM cuts each slice into parts whose accumulators it keeps in its B buffer.
+    for threads in [1, 2] {
+        let net = Sequential::builder([1024])
+            .affine(2048)
+            .relu()
+            .affine(10)
+            .build::<f32>(7)
+            .expect("a valid network");
+        let made = allocations_in_a_warm_step_of_net(net, &[8, 1024], threads);
+        assert_eq!(
+            made, 0,
+            "affine 1024→2048 at batch 8 on {threads} threads: {made} allocations"
+        );
+    }
     println!("warm training steps allocate nothing: ok");
 }

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::caches::{block_sizes, caches};
-use super::kernel::Kernel;
+use super::kernel::{Carry, Kernel, Part};
 use super::pack::{pack_a, pack_a_indexed, pack_b, with_workspace};
 use super::sealed::Sealed;
 use super::{GemmOptions, resolve};
@@ -296,6 +296,17 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
     let packs_b = p.csb != 1 || b_span > B_IN_PLACE_SPAN;
     let mc_max = block_len(m, mc, mr);
     let nc_max = if packs_b { block_len(n, nc, nr) } else { n };
+    if packs_b && p.csb == 1 && m <= mr {
+        let e = std::mem::size_of::<T>();
+        let n_pad = n.next_multiple_of(nr);
+        let half_l2 = caches().l2 / 2;
+        let part_rows = (half_l2 / (n_pad * e)).max(PART_MIN_ROWS).min(kc_max);
+        if kc_max * n_pad * e > half_l2 && n_pad * (part_rows + mr) <= nc * K::KC {
+            // SAFETY: forwarded; the parts' panel and accumulators fit the B buffer.
+            unsafe { run_one_row_of_tiles::<T, K>(p, part_rows) };
+            return;
+        }
+    }
 
     with_workspace(|ws| {
         let abuf: *mut T = if packs_a {
@@ -367,11 +378,100 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                                 );
                                 let rows = mr.min(mc - ir);
                                 K::tile_for(rows, cols)(
-                                    kc, p.alpha, ap, rsa, csa, bp, rsb, beta, cp, p.rsc, p.csc,
-                                    rows, cols,
+                                    kc,
+                                    p.alpha,
+                                    ap,
+                                    rsa,
+                                    csa,
+                                    bp,
+                                    rsb,
+                                    beta,
+                                    cp,
+                                    p.rsc,
+                                    p.csc,
+                                    rows,
+                                    cols,
+                                    Carry::WHOLE,
                                 );
                             }
                         }
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The fewest rows of `B` a part of a `k`-slice packs (see [`run_one_row_of_tiles`]).
+const PART_MIN_ROWS: usize = 8;
+
+/// [`run_in_blocks`] for a product of one row of tiles (`m ≤ MR`) whose row-major `B` is too
+/// wide for a packed `k`-slice of it to stay in L2, as AlexNet's dense layers at batch 8: each
+/// packed element of `B` is used once, so its panel would only travel to L3 and back. Instead
+/// each `k`-slice is cut into parts of `part_rows` whole rows of `B`, packed and used at once
+/// from L2, the tiles' accumulators kept in memory between the parts, exactly: every element of
+/// `C` gets the FMA chain of the whole slice, the same bits.
+///
+/// # Safety
+/// As [`run`], with `m ≤ K::MR`, `B` row-major (`csb = 1`) and `n_pad·(part_rows + MR)`
+/// elements within the workspace's `B` buffer.
+unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_rows: usize) {
+    let (m, n, k) = (p.m, p.n, p.k);
+    let (mr, nr) = (K::MR, K::NR);
+    let k_blocks = k.div_ceil(K::KC);
+    let kc_max = k.div_ceil(k_blocks);
+    let slivers = n.div_ceil(nr);
+    with_workspace(|ws| {
+        let abuf: *mut T = ws.a_edge.get(mr * kc_max);
+        let bbuf: *mut T = ws.b.get(slivers * nr * (part_rows + mr));
+        let half_nr = <K::Half as Kernel<T>>::NR;
+        // SAFETY: A's row sliver and B's parts are packed into buffers sized above; each tile
+        // carries its accumulators in its own `MR×NR` slot after the panel; C's tiles lie in
+        // the problem.
+        unsafe {
+            let accs = bbuf.add(slivers * nr * part_rows);
+            for kb in 0..k_blocks {
+                let pc = kb * kc_max;
+                let kc = kc_max.min(k - pc);
+                let beta = if kb == 0 { p.beta } else { T::ONE };
+                if p.indexed() {
+                    pack_a_indexed(mr, kc, m, p.a, p.a_rows, p.a_cols.add(pc), abuf);
+                } else {
+                    let a0 = p.a.offset(pc as isize * p.csa);
+                    pack_a(mr, kc, m, a0, p.rsa, p.csa, abuf);
+                }
+                for p0 in (0..kc).step_by(part_rows) {
+                    let rows = part_rows.min(kc - p0);
+                    let part = match (p0 == 0, p0 + rows == kc) {
+                        (true, true) => Part::Whole,
+                        (true, false) => Part::First,
+                        (false, false) => Part::Middle,
+                        (false, true) => Part::Last,
+                    };
+                    let b0 = p.b.offset((pc + p0) as isize * p.rsb);
+                    pack_b(nr, rows, n, b0, p.rsb, 1, bbuf, half_nr);
+                    for (s, jr) in (0..n).step_by(nr).enumerate() {
+                        let cols = nr.min(n - jr);
+                        let carry = Carry {
+                            acc: accs.add(s * mr * nr),
+                            part,
+                        };
+                        K::tile_for(m, cols)(
+                            rows,
+                            p.alpha,
+                            abuf.add(p0 * mr),
+                            1,
+                            mr as isize,
+                            bbuf.add(s * nr * rows),
+                            nr as isize,
+                            beta,
+                            p.c.offset(jr as isize * p.csc),
+                            p.rsc,
+                            p.csc,
+                            m,
+                            cols,
+                            carry,
+                        );
                     }
                 }
             }

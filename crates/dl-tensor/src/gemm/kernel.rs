@@ -19,7 +19,48 @@ pub(crate) type TileFn<T> = unsafe fn(
     isize,
     usize,
     usize,
+    Carry<T>,
 );
+
+/// Which part of a tile's `k`-slice one call runs: a slice may be cut into parts, the
+/// accumulators kept between them in memory (exactly, as they are), so that every element of C
+/// still gets one FMA chain over the slice and the same bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Part {
+    /// The whole slice: accumulators from zero, C written.
+    Whole,
+    /// The first part: from zero, the accumulators stored.
+    First,
+    /// A middle part: the accumulators loaded and stored.
+    Middle,
+    /// The last part: the accumulators loaded, C written.
+    Last,
+}
+
+/// The accumulators a [`Part`] of a slice carries: `MR×NR` elements, row-major, at `acc`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Carry<T> {
+    pub(crate) acc: *mut T,
+    pub(crate) part: Part,
+}
+
+impl<T> Carry<T> {
+    /// A whole slice, nothing carried.
+    pub(crate) const WHOLE: Self = Carry {
+        acc: std::ptr::null_mut(),
+        part: Part::Whole,
+    };
+
+    /// Whether the call starts from the carried accumulators.
+    pub(crate) fn loads(&self) -> bool {
+        matches!(self.part, Part::Middle | Part::Last)
+    }
+
+    /// Whether the call stores the accumulators instead of writing C.
+    pub(crate) fn stores(&self) -> bool {
+        matches!(self.part, Part::First | Part::Middle)
+    }
+}
 
 /// A register-blocked micro-kernel computing one `MR×NR` tile of `C`, plus the cache-blocking
 /// sizes that suit it.
@@ -57,7 +98,8 @@ pub(crate) trait Kernel<T> {
         }
     }
 
-    /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile, where `A` is
+    /// `C[..mr, ..nr] ← α·(A·B)[..mr, ..nr] + β·C[..mr, ..nr]` for one tile (or one part of
+    /// its `k`-slice, see [`Carry`]; `C` is only touched by the last), where `A` is
     /// `MR×k` with element `(i, p)` at `a + i·rsa + p·csa`, `B` is `k×NR` with element `(p, j)`
     /// at `b + p·rsb + j`, and `C`'s element `(i, j)` is at `c + i·rsc + j·csc`. When `β = 0`,
     /// `C` is not read.
@@ -80,6 +122,7 @@ pub(crate) trait Kernel<T> {
         csc: isize,
         mr: usize,
         nr: usize,
+        carry: Carry<T>,
     );
 }
 
@@ -110,8 +153,17 @@ impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, 
         csc: isize,
         mr: usize,
         nr: usize,
+        carry: Carry<T>,
     ) {
         let mut acc = [[T::ZERO; NR]; MR];
+        if carry.loads() {
+            for (i, row) in acc.iter_mut().enumerate() {
+                for (j, v) in row.iter_mut().enumerate() {
+                    // SAFETY: the carried accumulators hold `MR×NR` elements (caller).
+                    *v = unsafe { *carry.acc.add(i * NR + j) };
+                }
+            }
+        }
         for p in 0..k as isize {
             let mut bp = [T::ZERO; NR];
             for (j, v) in bp.iter_mut().enumerate() {
@@ -125,6 +177,15 @@ impl<T: Sealed, const MR: usize, const NR: usize> Kernel<T> for Portable<T, MR, 
                     *acc = *acc + ai * bj;
                 }
             }
+        }
+        if carry.stores() {
+            for (i, row) in acc.iter().enumerate() {
+                for (j, &v) in row.iter().enumerate() {
+                    // SAFETY: as above.
+                    unsafe { *carry.acc.add(i * NR + j) = v };
+                }
+            }
+            return;
         }
         for (i, row) in acc.iter().enumerate().take(mr) {
             for (j, &ab) in row.iter().enumerate().take(nr) {

@@ -22,7 +22,7 @@
 
 use std::arch::x86_64::*;
 
-use super::kernel::{Kernel, TileFn};
+use super::kernel::{Carry, Kernel, TileFn};
 
 /// A tile prefetches its rows of C when its k loop is at least this long (a short loop would
 /// wait for the prefetches instead of hiding them).
@@ -120,9 +120,10 @@ macro_rules! x86_kernel_impl {
                 csc: isize,
                 mr: usize,
                 nr: usize,
+                carry: Carry<$t>,
             ) {
                 // SAFETY: forwarded from the caller (which also guarantees the features).
-                unsafe { $kernel(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr) }
+                unsafe { $kernel(k, alpha, a, rsa, csa, b, rsb, beta, c, rsc, csc, mr, nr, carry) }
             }
         }
 
@@ -160,12 +161,21 @@ macro_rules! x86_tile_fn {
             csc: isize,
             mr: usize,
             nr: usize,
+            carry: Carry<$t>,
         ) {
             const MR: usize = $mr;
             const V: usize = $vecs;
             const NR: usize = V * $lanes;
             const LINE_ELEMS: usize = 64 / std::mem::size_of::<$t>();
             let mut acc: [[$vec; V]; MR] = [[$zero(); V]; MR];
+            if carry.loads() {
+                for (i, row) in acc.iter_mut().enumerate() {
+                    for (h, v) in row.iter_mut().enumerate() {
+                        // SAFETY: the carried accumulators hold `MR×NR` elements (caller).
+                        *v = unsafe { $loadu(carry.acc.add(i * NR + h * $lanes)) };
+                    }
+                }
+            }
             // Ask for the tile's rows of C now, so that they have arrived when the k loop
             // ends (C is read and written once per k-slice, from wherever it lies).
             if csc == 1 && k >= PREFETCH_MIN_K {
@@ -239,6 +249,15 @@ macro_rules! x86_tile_fn {
                 steps!(i, p => rows[i].add(p));
             } else {
                 steps!(i, p => rows[i].offset(p as isize * csa));
+            }
+            if carry.stores() {
+                for (i, row) in acc.iter().enumerate() {
+                    for (h, &v) in row.iter().enumerate() {
+                        // SAFETY: as above.
+                        unsafe { $storeu(carry.acc.add(i * NR + h * $lanes), v) };
+                    }
+                }
+                return;
             }
             let va = $set1(alpha);
             let vb = $set1(beta);

@@ -758,3 +758,59 @@ fn an_indexed_product_with_unchained_shapes_is_refused() {
         MatMut::row_major(&mut c, 2, 1),
     );
 }
+
+/// Rows `..m` of the product of a taller `A` (and of its `C`), against the same product of
+/// those rows alone: a few rows with a wide row-major `B` take the path that cuts each
+/// `k`-slice into parts kept in L2, the taller product the ordinary one.
+fn few_rows_against_taller<T: Float + dl_tensor::gemm::GemmScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    beta: f64,
+    opts: &GemmOptions,
+) {
+    let tall = 40;
+    let mut g = Gen(0xb10c ^ (m * 977 + k * 13 + n) as u64);
+    let a: Vec<T> = (0..tall * k).map(|_| T::lit(g.next())).collect();
+    let b: Vec<T> = (0..k * n).map(|_| T::lit(g.next())).collect();
+    let c0: Vec<T> = (0..tall * n).map(|_| T::lit(g.next())).collect();
+    let (alpha, beta) = (T::lit(0.75), T::lit(beta));
+    let mut want = c0.clone();
+    gemm_with(
+        opts,
+        alpha,
+        MatRef::row_major(&a, tall, k),
+        MatRef::row_major(&b, k, n),
+        beta,
+        MatMut::row_major(&mut want, tall, n),
+    );
+    let mut got = c0[..m * n].to_vec();
+    gemm_with(
+        opts,
+        alpha,
+        MatRef::row_major(&a[..m * k], m, k),
+        MatRef::row_major(&b, k, n),
+        beta,
+        MatMut::row_major(&mut got, m, n),
+    );
+    let same = want[..m * n]
+        .iter()
+        .zip(&got)
+        .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits());
+    assert!(same, "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}");
+}
+
+#[test]
+fn a_few_rows_with_a_wide_b_give_the_bits_of_a_taller_product() {
+    // 1 to 12 rows (a whole tile row of every kernel, edges of either), three k-slices, B
+    // columns ending in a full, a half and a quarter sliver; one and two threads.
+    for kernel in KERNELS {
+        for threads in [1, 2] {
+            let o = opts(kernel, threads);
+            for (m, n) in [(1, 3000), (5, 2056), (8, 3010), (12, 2084)] {
+                few_rows_against_taller::<f32>(m, 1100, n, 0.0, &o);
+                few_rows_against_taller::<f64>(m, 1100, n, 1.0, &o);
+            }
+        }
+    }
+}
