@@ -416,6 +416,14 @@ fn mark_contended(until: &AtomicU64, now: Instant) {
     until.fetch_max(clock_ns(now + CONTENDED_FOR), Ordering::Relaxed);
 }
 
+/// Marks contention when a job was picked up (or taken back) `delay` after it was handed
+/// over and that is later than [`PICKED_UP_LATE`].
+fn note_pickup_delay(delay: Duration) {
+    if delay > PICKED_UP_LATE {
+        mark_contended(&CONTENDED_UNTIL_NS, Instant::now());
+    }
+}
+
 /// How long a thread that starts waiting at `now` may spin, given `until` (a
 /// [`CONTENDED_UNTIL_NS`]).
 fn spin_limit(until: &AtomicU64, now: Instant) -> Duration {
@@ -510,9 +518,7 @@ impl Worker {
     fn finish(&self) -> Result<(), Panic> {
         let mut state = self.lock();
         if let State::Assigned(job) = &*state {
-            if job.sent.elapsed() > PICKED_UP_LATE {
-                mark_contended(&CONTENDED_UNTIL_NS, Instant::now());
-            }
+            note_pickup_delay(job.sent.elapsed());
             *state = State::Idle;
             self.assigned.store(false, Ordering::Relaxed);
             return Ok(());
@@ -562,9 +568,7 @@ impl Worker {
                 // Seen while spinning: the delay is the hand-off itself, not a wake-up.
                 record_handoff(late);
             }
-            if late > PICKED_UP_LATE {
-                mark_contended(&CONTENDED_UNTIL_NS, Instant::now());
-            }
+            note_pickup_delay(late);
             let result = catch_unwind(AssertUnwindSafe(|| (job.share)(job.index)));
             let mut state = self.lock();
             *state = State::Done(result);
@@ -577,9 +581,15 @@ impl Worker {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::{
+        CONTENDED_FOR, SPIN, SPIN_CONTENDED, for_each_task_with, mark_contended,
+        next_handoff_estimate, spin_limit, threads_named,
+    };
+    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
+
     #[test]
     fn the_thread_count_from_the_environment_is_used_or_refused() {
-        use super::threads_named;
         assert_eq!(threads_named(None), Ok(None));
         assert_eq!(threads_named(Some("3")), Ok(Some(3)));
         assert_eq!(
@@ -588,13 +598,6 @@ pub(crate) mod tests {
         );
         assert!(threads_named(Some("two")).is_err());
     }
-
-    use super::{
-        CONTENDED_FOR, SPIN, SPIN_CONTENDED, for_each_task_with, mark_contended,
-        next_handoff_estimate, spin_limit,
-    };
-    use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-    use std::time::{Duration, Instant};
 
     #[test]
     fn a_descheduled_spin_keeps_spins_short_for_a_while() {

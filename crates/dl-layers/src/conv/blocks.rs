@@ -81,13 +81,13 @@ pub(crate) fn column_bytes_per_sample<T>(g: &Geometry) -> usize {
 
 /// One thread's buffers for a block of samples.
 pub(crate) struct Scratch<T> {
-    /// The block's padded images in forward; its transposed column matrix `(C·FH·FW, rows)` in
-    /// backward's first pass; one sample's `dcolᵀ` `(C·FH·FW, OH·OW)` in its second.
+    /// The block's transposed column matrix `(C·FH·FW, rows)` (unused by forward's implicit
+    /// GEMM); one sample's `dcolᵀ` `(C·FH·FW, OH·OW)` in backward's second pass.
     pub(crate) col: Vec<T>,
     /// `col · Wᵀ` in forward; the upstream gradient as rows `(rows, FN)` in backward.
     pub(crate) work: Vec<T>,
-    /// The block's zero-padded images for im2col, one sample's padded `dx` for col2im (see
-    /// [`Geometry::im2col_via_padded`]).
+    /// The block's zero-padded images, for im2col (see [`Geometry::im2col_via_padded`]) or for
+    /// forward's implicit GEMM; one sample's padded `dx` for col2im.
     pub(crate) padded: Vec<T>,
 }
 

@@ -175,7 +175,7 @@ impl Geometry {
         row_stride: usize,
     ) {
         debug_assert_eq!(self.stride, 1);
-        let (oh, ow, wp) = (self.oh, self.ow, self.w + 2 * self.pad);
+        let (oh, ow, wp) = (self.oh, self.ow, self.padded_hw().1);
         if ow == 0 {
             return;
         }
@@ -200,9 +200,9 @@ impl Geometry {
     ) {
         debug_assert_eq!(self.stride, 1);
         let (oh, ow) = (self.oh, self.ow);
-        let (hp, wp, p) = (self.h + 2 * self.pad, self.w + 2 * self.pad, self.pad);
+        let ((hp, wp), p) = (self.padded_hw(), self.pad);
         scratch.clear();
-        scratch.resize(self.c * hp * wp, T::zero());
+        scratch.resize(self.padded_len(), T::zero());
         if ow > 0 {
             self.for_each_padded_row(|row, start| {
                 let grad = &col_t[row * row_stride..][..oh * ow];
@@ -226,7 +226,7 @@ impl Geometry {
     /// `start` is the padded-image element its output position `(0, 0)` reads.
     #[inline]
     fn for_each_padded_row(&self, mut f: impl FnMut(usize, usize)) {
-        let (hp, wp) = (self.h + 2 * self.pad, self.w + 2 * self.pad);
+        let (hp, wp) = self.padded_hw();
         for c in 0..self.c {
             for ky in 0..self.fh {
                 for kx in 0..self.fw {

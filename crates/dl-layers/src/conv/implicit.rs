@@ -14,7 +14,7 @@ use super::shape::Geometry;
 
 impl Geometry {
     /// Height and width of an image with its padding.
-    fn padded_hw(&self) -> (usize, usize) {
+    pub(crate) fn padded_hw(&self) -> (usize, usize) {
         (self.h + 2 * self.pad, self.w + 2 * self.pad)
     }
 

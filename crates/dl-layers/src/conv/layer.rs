@@ -226,15 +226,10 @@ impl<T: Float> Convolution<T> {
         let out = self.out.write(out_shape);
         self.scratch.resize_with(num_threads(), Scratch::default);
         let block_rows = per_block * positions;
-        let col_len = if implicit {
-            padded_block_len(&g, per_block)
+        let (col_len, padded_len) = if implicit {
+            (0, padded_block_len(&g, per_block))
         } else {
-            ckk * block_rows
-        };
-        let padded_len = if implicit {
-            0
-        } else {
-            im2col_padded_len(&g, per_block)
+            (ckk * block_rows, im2col_padded_len(&g, per_block))
         };
         Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum, padded_len);
         for_each_chunk_with_scratch(
@@ -248,7 +243,7 @@ impl<T: Float> Convolution<T> {
                 // work (rows, FN) = col · Wᵀ, with col row (n, oy, ox), column (c, ky, kx).
                 resize(&mut s.work, rows * fnum);
                 if implicit {
-                    let padded = g.padded(images, &mut s.col);
+                    let padded = g.padded(images, &mut s.padded);
                     let col = IndexedRef::new(padded, &starts[..rows], offsets);
                     let work = MatMut::row_major(&mut s.work, rows, fnum);
                     gemm_indexed(T::one(), col, w_t, T::zero(), work);

@@ -111,6 +111,37 @@ impl<T: Copy> Problem<T> {
     }
 }
 
+impl<T: Sealed> Problem<T> {
+    /// Packs rows `r0..r0 + rows` of `A`'s `k`-slice `pc..pc + kc` into slivers of `mr` rows at
+    /// `dst`, through the offset tables when `A` is indexed.
+    ///
+    /// # Safety
+    /// The rows and the slice must lie inside the problem; `dst` must hold
+    /// `ceil(rows/mr)·mr·kc` elements.
+    unsafe fn pack_a_rows(
+        &self,
+        mr: usize,
+        r0: usize,
+        rows: usize,
+        pc: usize,
+        kc: usize,
+        dst: *mut T,
+    ) {
+        // SAFETY: forwarded; the offsets address A's elements (or its tables) inside the problem.
+        unsafe {
+            if self.indexed() {
+                let (row_table, col_table) = (self.a_rows.add(r0), self.a_cols.add(pc));
+                pack_a_indexed(mr, kc, rows, self.a, row_table, col_table, dst);
+            } else {
+                let a0 = self
+                    .a
+                    .offset(r0 as isize * self.rsa + pc as isize * self.csa);
+                pack_a(mr, kc, rows, a0, self.rsa, self.csa, dst);
+            }
+        }
+    }
+}
+
 /// Below this many multiply-adds (`m·n·k`), a product runs on one thread.
 const PARALLEL_MIN_WORK: usize = 1 << 18;
 /// The same bound when handing work to another core is slow (see [`crate::handoff_ns`]): a
@@ -345,20 +376,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                     }
                     for ic in (0..m).step_by(mc_max) {
                         let mc = mc_max.min(m - ic);
+                        // An indexed A is always packed, so rows read in place are strided.
                         let m_direct = if packs_a { 0 } else { mc / mr * mr };
-                        // An indexed A keeps its pointer and moves its tables instead.
-                        let (a0, a_rows, a_cols) = if p.indexed() {
-                            (p.a, p.a_rows.add(ic), p.a_cols.add(pc))
-                        } else {
-                            let a0 = p.a.offset(ic as isize * p.rsa + pc as isize * p.csa);
-                            (a0, p.a_rows, p.a_cols)
-                        };
-                        if m_direct < mc && p.indexed() {
-                            let rows = a_rows.add(m_direct);
-                            pack_a_indexed(mr, kc, mc - m_direct, a0, rows, a_cols, abuf);
-                        } else if m_direct < mc {
-                            let rest = a0.offset(m_direct as isize * p.rsa);
-                            pack_a(mr, kc, mc - m_direct, rest, p.rsa, p.csa, abuf);
+                        if m_direct < mc {
+                            p.pack_a_rows(mr, ic + m_direct, mc - m_direct, pc, kc, abuf);
                         }
                         for jr in (0..nc).step_by(nr) {
                             let (bp, rsb) = if jr < n_direct {
@@ -369,7 +390,8 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                             let cols = nr.min(nc - jr);
                             for ir in (0..mc).step_by(mr) {
                                 let (ap, rsa, csa) = if ir < m_direct {
-                                    (a0.offset(ir as isize * p.rsa), p.rsa, p.csa)
+                                    let at = (ic + ir) as isize * p.rsa + pc as isize * p.csa;
+                                    (p.a.offset(at), p.rsa, p.csa)
                                 } else {
                                     (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
                                 };
@@ -434,12 +456,7 @@ unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_row
                 let pc = kb * kc_max;
                 let kc = kc_max.min(k - pc);
                 let beta = if kb == 0 { p.beta } else { T::ONE };
-                if p.indexed() {
-                    pack_a_indexed(mr, kc, m, p.a, p.a_rows, p.a_cols.add(pc), abuf);
-                } else {
-                    let a0 = p.a.offset(pc as isize * p.csa);
-                    pack_a(mr, kc, m, a0, p.rsa, p.csa, abuf);
-                }
+                p.pack_a_rows(mr, 0, m, pc, kc, abuf);
                 for p0 in (0..kc).step_by(part_rows) {
                     let rows = part_rows.min(kc - p0);
                     let part = match (p0 == 0, p0 + rows == kc) {

@@ -137,17 +137,21 @@ fn kernel_choice_named(
     portable: Option<&str>,
     kernel: Option<&str>,
 ) -> Result<KernelChoice, String> {
-    if portable == Some("1") {
-        return Ok(KernelChoice::Portable);
-    }
-    match kernel {
-        None | Some("auto") => Ok(KernelChoice::Auto),
-        Some("avx2") => Ok(KernelChoice::Avx2Fma),
-        Some("portable") => Ok(KernelChoice::Portable),
-        Some(other) => Err(format!(
-            "{KERNEL_ENV}=`{other}`: expected auto, avx2 or portable (or unset it)"
-        )),
-    }
+    let named = match kernel {
+        None | Some("auto") => KernelChoice::Auto,
+        Some("avx2") => KernelChoice::Avx2Fma,
+        Some("portable") => KernelChoice::Portable,
+        Some(other) => {
+            return Err(format!(
+                "{KERNEL_ENV}=`{other}`: expected auto, avx2 or portable (or unset it)"
+            ));
+        }
+    };
+    Ok(if portable == Some("1") {
+        KernelChoice::Portable
+    } else {
+        named
+    })
 }
 
 /// Whether this CPU can run the AVX2+FMA kernels.
@@ -549,9 +553,12 @@ mod tests {
         assert_eq!(named(None, Some("portable")), Ok(KernelChoice::Portable));
         assert_eq!(named(Some("1"), Some("avx2")), Ok(KernelChoice::Portable));
         assert_eq!(named(Some("0"), Some("avx2")), Ok(KernelChoice::Avx2Fma));
+        let refused = Err("DL_GEMM_KERNEL=`avx512`: expected auto, avx2 or portable (or unset it)");
+        assert_eq!(named(None, Some("avx512")), refused.map_err(String::from));
+        // Refused even when DL_GEMM_PORTABLE=1 would decide the kernel anyway.
         assert_eq!(
-            named(None, Some("avx512")),
-            Err("DL_GEMM_KERNEL=`avx512`: expected auto, avx2 or portable (or unset it)".into())
+            named(Some("1"), Some("avx512")),
+            refused.map_err(String::from)
         );
     }
 
