@@ -5,7 +5,8 @@ use dl_tensor::{Float, Tensor};
 use crate::check::check_dout;
 use crate::{Layer, Mode, OutputBuffer, backward_before_forward};
 
-/// `σ(x) = 1 / (1 + e⁻ˣ)` element-wise, computed without overflow for large `|x|`;
+/// `σ(x) = 1 / (1 + e⁻ˣ)` element-wise ([`Float::logistic`]: no overflow for large `|x|`; in
+/// `f32` a vectorized `exp` of its own, within 2 ulp);
 /// backward `dx = dout · σ(x)·(1 − σ(x))` from the cached output.
 ///
 /// # Shapes
@@ -28,23 +29,13 @@ impl<T: Float> Sigmoid<T> {
     }
 }
 
-/// `1 / (1 + e⁻ˣ)`, evaluated so that `e^|x|` never overflows.
-pub(crate) fn sigmoid<T: Float>(x: T) -> T {
-    if x >= T::zero() {
-        T::one() / (T::one() + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (T::one() + e)
-    }
-}
-
 impl<T: Float> Layer<T> for Sigmoid<T> {
     fn describe(&self) -> String {
         "Sigmoid".into()
     }
 
     fn forward(&mut self, x: &Tensor<T>, _mode: Mode) -> Tensor<T> {
-        x.map_into(self.out.next_tensor(), sigmoid);
+        x.map_into(self.out.next_tensor(), T::logistic);
         self.out.share()
     }
 
