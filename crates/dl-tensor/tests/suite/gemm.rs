@@ -469,6 +469,12 @@ fn avx512_and_avx2_kernels_give_identical_bits() {
         (13, 33, 600),
         (1000, 16, 9),
         (150, 70, 20),
+        // Narrow column edges (4, 8, 4 columns) after whole slivers, B in place and packed,
+        // row edges of 5 and 1 rows, one row of tiles.
+        (100, 100, 100),
+        (29, 72, 130),
+        (37, 36, 50),
+        (8, 40, 700),
     ];
     println!(
         "comparing {} against {}",
