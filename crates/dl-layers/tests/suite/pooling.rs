@@ -204,3 +204,60 @@ fn every_2x2_window_of_three_values_routes_to_its_first_maximum() {
         assert_eq!(got, vec![want], "window {k}: {win:?}");
     }
 }
+
+#[test]
+fn overlapping_3x3_windows_route_to_their_first_maximum() {
+    // 3×3 windows with stride 2 (AlexNet's pooling, which finds each line's winner once for
+    // the two windows sharing it), over values with many ties and NaNs: every window's output
+    // is its first NaN or else its first maximum in reading order, and its gradient goes
+    // there, added up where windows overlap. Odd and even sizes, a last column left over.
+    let values = [0.0, 1.0, 2.0, f64::NAN];
+    for (k, shape) in [[2, 3, 9, 11], [1, 2, 13, 14], [1, 1, 3, 3]]
+        .into_iter()
+        .enumerate()
+    {
+        let [n, c, h, w] = shape;
+        let mut state = 17 + k as u64;
+        let image: Vec<f64> = (0..n * c * h * w)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                values[(state >> 60) as usize % 4]
+            })
+            .collect();
+        let (oh, ow) = ((h - 3) / 2 + 1, (w - 3) / 2 + 1);
+        let x = Tensor::from_vec(image.clone(), shape);
+        let mut pool = Pooling::max(3, 3, 2, 0);
+        let y = pool.forward(&x, Mode::Train).to_vec();
+        let dout: Vec<f64> = (0..n * c * oh * ow).map(|o| (o + 1) as f64).collect();
+        let dx = pool
+            .backward(&Tensor::from_vec(dout.clone(), [n, c, oh, ow]))
+            .to_vec();
+        let mut want_dx = vec![0.0; image.len()];
+        for o in 0..dout.len() {
+            let (plane, oy, ox) = (o / (oh * ow), o / ow % oh, o % ow);
+            let mut first: Option<usize> = None;
+            for ky in 0..3 {
+                for kx in 0..3 {
+                    let i = (plane * h + 2 * oy + ky) * w + 2 * ox + kx;
+                    let replaces = first.is_none_or(|f| {
+                        let (v, best) = (image[i], image[f]);
+                        v > best || v.is_nan() && !best.is_nan()
+                    });
+                    if replaces {
+                        first = Some(i);
+                    }
+                }
+            }
+            let first = first.unwrap();
+            assert_eq!(
+                y[o].to_bits(),
+                image[first].to_bits(),
+                "{shape:?}: output {o}"
+            );
+            want_dx[first] += dout[o];
+        }
+        assert_eq!(dx, want_dx, "{shape:?}");
+    }
+}
