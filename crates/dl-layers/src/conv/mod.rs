@@ -14,8 +14,9 @@
 //!
 //! The layer does not build the whole batch's column matrix: it runs im2col and col2im on one
 //! sample at a time, transposed (`im2col_transposed.rs`: rows are shifted input lines, so they
-//! are copied line by line, with stride 1 from the zero-padded image), on blocks of samples that fit a core's cache (`blocks.rs`: block
-//! and group sizes, per-thread buffers, tiled transposes). Where one sample's column matrix is
+//! are copied line by line, with stride 1 from the zero-padded image), on blocks of samples
+//! that fit a core's cache (`blocks.rs`: block and group sizes, per-thread buffers, tiled
+//! transposes). Where one sample's column matrix is
 //! larger than a block (AlexNet's layers), forward does not write it at all: the GEMM reads
 //! each window from the zero-padded image through two offset tables (`implicit.rs`, an
 //! implicit GEMM through `dl_tensor::gemm::gemm_indexed`), with the same bits. The public

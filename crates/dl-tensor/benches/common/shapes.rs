@@ -30,8 +30,9 @@ const fn shape(name: &'static str, m: usize, k: usize, n: usize, a_t: bool, b_t:
 
 /// Square sizes, the course MLP's first layer (forward, `dW = xᵀ·dout`, `dx = dout·Wᵀ`), two
 /// im2col products of the course CNNs (and the second cut to an `A` that stays in L2, to tell
-/// the kernel's speed from the speed `A` streams in at), and three of AlexNet's forward products for one sample
-/// (the column matrix transposed, as `Convolution` lays it out) and its first dense layer.
+/// the kernel's speed from the speed `A` streams in at), and three of AlexNet's forward
+/// products for one sample (the column matrix transposed, as `Convolution` lays it out) and
+/// its first dense layer.
 pub const SHAPES: [Shape; 15] = [
     shape("square64", 64, 64, 64, false, false),
     shape("square128", 128, 128, 128, false, false),

@@ -293,6 +293,14 @@ const PACK_A_MIN_SLIVERS: usize = 4;
 /// step, while packing reads them row by row (BENCHMARKS.md).
 const B_IN_PLACE_SPAN: usize = 64 * 1024;
 
+/// The `k`-slices of a product of depth `k` for a kernel of depth `kc`: how many, and the
+/// longest. They depend on `k` and the kernel only, so every element of C is summed in the same
+/// order however the product is blocked or split.
+fn k_slices(k: usize, kc: usize) -> (usize, usize) {
+    let slices = k.div_ceil(kc);
+    (slices, k.div_ceil(slices))
+}
+
 /// Splits `len` into equal blocks of at most `max` (rounded up to a multiple of `unit`).
 fn block_len(len: usize, max: usize, unit: usize) -> usize {
     let blocks = len.div_ceil(max).max(1);
@@ -319,8 +327,7 @@ pub(crate) unsafe fn run<T: Sealed, K: Kernel<T>>(p: &Problem<T>) {
 unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: usize) {
     let (m, n, k) = (p.m, p.n, p.k);
     let (mr, nr) = (K::MR, K::NR);
-    let k_blocks = k.div_ceil(K::KC);
-    let kc_max = k.div_ceil(k_blocks);
+    let (k_blocks, kc_max) = k_slices(k, K::KC);
     // An indexed A is always packed: the kernels read strided slivers only.
     let packs_a = p.indexed() || !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
     let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
@@ -440,8 +447,7 @@ const PART_MIN_ROWS: usize = 8;
 unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_rows: usize) {
     let (m, n, k) = (p.m, p.n, p.k);
     let (mr, nr) = (K::MR, K::NR);
-    let k_blocks = k.div_ceil(K::KC);
-    let kc_max = k.div_ceil(k_blocks);
+    let (k_blocks, kc_max) = k_slices(k, K::KC);
     let slivers = n.div_ceil(nr);
     with_workspace(|ws| {
         let abuf: *mut T = ws.a_edge.get(mr * kc_max);

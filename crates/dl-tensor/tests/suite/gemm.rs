@@ -491,6 +491,14 @@ fn avx512_and_avx2_kernels_give_identical_bits() {
     }
 }
 
+/// Whether `a` and `b` hold the same values bit for bit (and as many).
+fn same_bits<T: Float>(a: &[T], b: &[T]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits())
+}
+
 fn bits32(v: &[f32]) -> Vec<u32> {
     v.iter().map(|x| x.to_bits()).collect()
 }
@@ -709,11 +717,10 @@ fn indexed_against_written_out<T: Float + dl_tensor::gemm::GemmScalar>(
         beta,
         MatMut::row_major(&mut got, m, n),
     );
-    let same = want
-        .iter()
-        .zip(&got)
-        .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits());
-    assert!(same, "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}");
+    assert!(
+        same_bits(&want, &got),
+        "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}"
+    );
 }
 
 #[test]
@@ -799,11 +806,10 @@ fn few_rows_against_taller<T: Float + dl_tensor::gemm::GemmScalar>(
         beta,
         MatMut::row_major(&mut got, m, n),
     );
-    let same = want[..m * n]
-        .iter()
-        .zip(&got)
-        .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits());
-    assert!(same, "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}");
+    assert!(
+        same_bits(&want[..m * n], &got),
+        "{m}×{k}·{k}×{n}, β {beta:?}, {opts:?}"
+    );
 }
 
 #[test]
