@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::caches::{block_sizes, caches};
+use super::dot::{dots_of, run_dots};
 use super::kernel::{Carry, Kernel, Part};
 use super::pack::{pack_a, pack_a_indexed, pack_b, with_workspace};
 use super::sealed::Sealed;
@@ -60,7 +61,7 @@ unsafe impl<T: Send> Send for Problem<T> {}
 
 impl<T: Copy> Problem<T> {
     /// Whether `A` is indexed rather than strided.
-    fn indexed(&self) -> bool {
+    pub(crate) fn indexed(&self) -> bool {
         !self.a_rows.is_null()
     }
 
@@ -190,6 +191,12 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         return;
     }
     let kernel = resolve(opts.kernel);
+    if let (Some(dot), Some(d)) = (T::dot_kernel(kernel), dots_of(&p)) {
+        let threads = opts.threads.unwrap_or_else(num_threads).max(1);
+        // SAFETY: forwarded; `dot` belongs to the resolved family, which the CPU supports.
+        unsafe { run_dots(&d, dot, threads) };
+        return;
+    }
     let (mr, nr, kc) = T::blocking(kernel);
     // Of the product and its transpose, run the one with less strided work (an indexed A
     // stays A: only A has the kernels' indexed reads).
@@ -346,6 +353,9 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
         }
     }
 
+    // A short `k` makes the tiles' stores the bulk of the work: C is then written a row of
+    // tiles at a time, along its rows, rather than down a column of tiles.
+    let along_rows = k <= ALONG_ROWS_MAX_K;
     with_workspace(|ws| {
         let abuf: *mut T = if packs_a {
             ws.a.get(mc_max * kc_max)
@@ -388,40 +398,49 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                         if m_direct < mc {
                             p.pack_a_rows(mr, ic + m_direct, mc - m_direct, pc, kc, abuf);
                         }
-                        for jr in (0..nc).step_by(nr) {
+                        let tile = |ir: usize, jr: usize| {
                             let (bp, rsb) = if jr < n_direct {
                                 (b0.add(jr), p.rsb)
                             } else {
                                 (bbuf.add((jr - n_direct) * kc) as *const T, nr as isize)
                             };
-                            let cols = nr.min(nc - jr);
+                            let (ap, rsa, csa) = if ir < m_direct {
+                                let at = (ic + ir) as isize * p.rsa + pc as isize * p.csa;
+                                (p.a.offset(at), p.rsa, p.csa)
+                            } else {
+                                (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
+                            };
+                            let cp =
+                                p.c.offset((ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc);
+                            let (rows, cols) = (mr.min(mc - ir), nr.min(nc - jr));
+                            K::tile_for(rows, cols)(
+                                kc,
+                                p.alpha,
+                                ap,
+                                rsa,
+                                csa,
+                                bp,
+                                rsb,
+                                beta,
+                                cp,
+                                p.rsc,
+                                p.csc,
+                                rows,
+                                cols,
+                                Carry::WHOLE,
+                            );
+                        };
+                        if along_rows {
                             for ir in (0..mc).step_by(mr) {
-                                let (ap, rsa, csa) = if ir < m_direct {
-                                    let at = (ic + ir) as isize * p.rsa + pc as isize * p.csa;
-                                    (p.a.offset(at), p.rsa, p.csa)
-                                } else {
-                                    (abuf.add((ir - m_direct) * kc) as *const T, 1, mr as isize)
-                                };
-                                let cp = p.c.offset(
-                                    (ic + ir) as isize * p.rsc + (jc + jr) as isize * p.csc,
-                                );
-                                let rows = mr.min(mc - ir);
-                                K::tile_for(rows, cols)(
-                                    kc,
-                                    p.alpha,
-                                    ap,
-                                    rsa,
-                                    csa,
-                                    bp,
-                                    rsb,
-                                    beta,
-                                    cp,
-                                    p.rsc,
-                                    p.csc,
-                                    rows,
-                                    cols,
-                                    Carry::WHOLE,
-                                );
+                                for jr in (0..nc).step_by(nr) {
+                                    tile(ir, jr);
+                                }
+                            }
+                        } else {
+                            for jr in (0..nc).step_by(nr) {
+                                for ir in (0..mc).step_by(mr) {
+                                    tile(ir, jr);
+                                }
                             }
                         }
                     }
@@ -430,6 +449,14 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
         }
     });
 }
+
+/// The longest `k` for which [`run_in_blocks`] visits the tiles row of tiles by row of tiles
+/// (the others: column of tiles by column of tiles, a sliver of `B` kept in L1). With so few
+/// multiply-adds per element of `C`, storing `C` is most of the work, and a column of tiles
+/// writes two lines of each of `MC` rows, every one on another page: AlexNet's `dW = xᵀ·dout`
+/// at batch 8 (151 MB of C) ran at half the speed (BENCHMARKS.md). The same operations per
+/// element either way.
+const ALONG_ROWS_MAX_K: usize = 32;
 
 /// The fewest rows of `B` a part of a `k`-slice packs (see [`run_one_row_of_tiles`]).
 const PART_MIN_ROWS: usize = 8;
@@ -568,6 +595,62 @@ mod tests {
             }
             if crate::gemm::avx512_kernel_supported() {
                 blocks_do_not_change_the_bits::<crate::gemm::x86::Avx512F32>();
+            }
+        }
+    }
+
+    /// A short `k` (tiles visited along the rows of C, see [`super::ALONG_ROWS_MAX_K`]) with
+    /// edges in both directions and `A` read in place and packed: every element is the FMA
+    /// chain over `p` from zero, as for a long `k`, on every x86 kernel.
+    #[test]
+    fn short_products_are_one_fma_chain_per_element() {
+        use crate::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with};
+        let value = |i: usize| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5;
+        for (m, k, n) in [(50, 8, 70), (30, 32, 200), (100, 5, 7)] {
+            let a: Vec<f32> = (0..m * k).map(value).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| value(i + 5)).collect();
+            let mut want = vec![0f32; m * n];
+            for i in 0..m {
+                for j in 0..n {
+                    let mut acc = 0f32;
+                    for p in 0..k {
+                        acc = a[i * k + p].mul_add(b[p * n + j], acc);
+                    }
+                    want[i * n + j] = 0.75 * acc;
+                }
+            }
+            let mut kernels = Vec::new();
+            if crate::gemm::fast_kernel_supported() {
+                kernels.push(KernelChoice::Avx2Fma);
+            }
+            if crate::gemm::avx512_kernel_supported() {
+                kernels.push(KernelChoice::Auto);
+            }
+            for kernel in kernels {
+                for a_t in [false, true] {
+                    let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+                    let a_view = if a_t {
+                        MatRef::row_major(&at, k, m).t()
+                    } else {
+                        MatRef::row_major(&a, m, k)
+                    };
+                    let mut c = vec![f32::NAN; m * n];
+                    let opts = GemmOptions {
+                        threads: Some(1),
+                        kernel,
+                    };
+                    let b_view = MatRef::row_major(&b, k, n);
+                    gemm_with(
+                        &opts,
+                        0.75,
+                        a_view,
+                        b_view,
+                        0.0,
+                        MatMut::row_major(&mut c, m, n),
+                    );
+                    let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
+                    assert!(same, "{m}×{k}×{n}, {kernel:?}, A transposed: {a_t}");
+                }
             }
         }
     }

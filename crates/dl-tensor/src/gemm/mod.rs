@@ -20,6 +20,7 @@
 //! operations whatever the thread count, so results are bit-identical for any thread count.
 
 mod caches;
+mod dot;
 mod driver;
 mod interleave;
 mod kernel;
@@ -62,6 +63,8 @@ pub(crate) mod sealed {
         );
         /// The `(MR, NR)` tile and the `k`-slice `KC` of the kernel family.
         fn blocking(kernel: super::driver::ActiveKernel) -> (usize, usize, usize);
+        /// The family's kernel for products computed as dot products (see `dot.rs`), if any.
+        fn dot_kernel(kernel: super::driver::ActiveKernel) -> Option<super::dot::DotFn<Self>>;
     }
 }
 
@@ -461,7 +464,7 @@ fn gemm_shape_mismatch(a: [usize; 2], b: [usize; 2], c: [usize; 2]) -> ! {
 }
 
 macro_rules! impl_sealed {
-    ($t:ty, $avx512:ty, $avx2:ty, $portable:ty) => {
+    ($t:ty, $avx512:ty, $avx2:ty, $portable:ty, $dot:expr) => {
         impl sealed::Sealed for $t {
             const ZERO: Self = 0.0;
             const ONE: Self = 1.0;
@@ -487,6 +490,9 @@ macro_rules! impl_sealed {
                     ActiveKernel::Portable => shape::<$portable>(),
                 }
             }
+            fn dot_kernel(kernel: ActiveKernel) -> Option<dot::DotFn<Self>> {
+                $dot(kernel)
+            }
         }
     };
 }
@@ -496,14 +502,16 @@ impl_sealed!(
     f32,
     x86::Avx512F32,
     x86::Avx2F32,
-    kernel::Portable<f32, 4, 8>
+    kernel::Portable<f32, 4, 8>,
+    dot::f32_dot_kernel
 );
 #[cfg(target_arch = "x86_64")]
 impl_sealed!(
     f64,
     x86::Avx512F64,
     x86::Avx2F64,
-    kernel::Portable<f64, 4, 4>
+    kernel::Portable<f64, 4, 4>,
+    |_| None
 );
 // Without x86-64 only `Portable` is ever resolved; the other arms name the portable kernel too.
 #[cfg(not(target_arch = "x86_64"))]
@@ -511,14 +519,16 @@ impl_sealed!(
     f32,
     kernel::Portable<f32, 4, 8>,
     kernel::Portable<f32, 4, 8>,
-    kernel::Portable<f32, 4, 8>
+    kernel::Portable<f32, 4, 8>,
+    dot::f32_dot_kernel
 );
 #[cfg(not(target_arch = "x86_64"))]
 impl_sealed!(
     f64,
     kernel::Portable<f64, 4, 4>,
     kernel::Portable<f64, 4, 4>,
-    kernel::Portable<f64, 4, 4>
+    kernel::Portable<f64, 4, 4>,
+    |_| None
 );
 
 /// Bytes of each thread's packing buffers: enough for the largest blocks of every kernel, so a
