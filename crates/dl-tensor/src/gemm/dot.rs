@@ -142,8 +142,11 @@ mod x86 {
 
     /// Long rows taken together by the AVX-512 kernel (each short row's load serves them all).
     const ROWS: usize = 3;
-    /// Short rows per pass of the AVX2 kernel (its 16 registers hold 4 × 2 accumulators).
-    const SHORTS_AVX2: usize = 4;
+    /// Short rows per pass of the AVX2 kernel: with [`ROWS`] long rows, 12 of its 16
+    /// registers of accumulators.
+    const SHORTS_AVX2: usize = 2;
+    /// The `k`-block of the AVX2 kernel: its long rows and 8 short rows (22 KiB) stay in L1.
+    const BLOCK_K_AVX2: usize = 512;
 
     /// `C[l, s] ← α·dot + β·C[l, s]`, as the blocked kernels write an element.
     #[inline(always)]
@@ -250,7 +253,11 @@ mod x86 {
     }
 
     /// Dot products of long rows `rows` against every short row, 16 lanes in two `ymm`
-    /// (lanes 0–7 and 8–15), [`SHORTS_AVX2`] short rows per pass over a long row.
+    /// (lanes 0–7 and 8–15). Sixteen registers hold the accumulators of [`ROWS`] long rows for
+    /// only [`SHORTS_AVX2`] short rows, so `k` is cut into blocks of [`BLOCK_K_AVX2`]: a
+    /// block of the long rows and of all short rows stays in L1 while the short rows are taken
+    /// a few at a time, the accumulators kept in memory in between (each lane's FMAs stay in
+    /// order: the same bits).
     ///
     /// # Safety
     /// The CPU must support AVX2 and FMA; `d` addresses valid rows (see [`super::Dots`]).
@@ -265,51 +272,83 @@ mod x86 {
             unsafe { _mm256_loadu_si256(m.as_ptr().cast()) }
         };
         let (mask_lo, mask_hi) = (lane_mask(0), lane_mask(8));
-        for l in rows {
-            let long = d.long.wrapping_offset(l as isize * d.ldl);
-            for s0 in (0..d.shorts).step_by(SHORTS_AVX2) {
-                let count = SHORTS_AVX2.min(d.shorts - s0);
-                let shorts: [*const f32; SHORTS_AVX2] = std::array::from_fn(|s| {
-                    d.short
-                        .wrapping_offset((s0 + s.min(count - 1)) as isize * d.lds)
-                });
-                // SAFETY: as in `avx512_shorts`.
-                unsafe {
-                    let mut acc = [[_mm256_setzero_ps(); 2]; SHORTS_AVX2];
-                    for chunk in 0..full {
-                        let at = chunk * 16;
-                        let x = [
-                            _mm256_loadu_ps(long.add(at)),
-                            _mm256_loadu_ps(long.add(at + 8)),
-                        ];
-                        for (a, &sp) in acc.iter_mut().zip(&shorts) {
-                            let y0 = _mm256_loadu_ps(sp.add(at));
-                            let y1 = _mm256_loadu_ps(sp.add(at + 8));
-                            a[0] = _mm256_fmadd_ps(x[0], y0, a[0]);
-                            a[1] = _mm256_fmadd_ps(x[1], y1, a[1]);
+        let mut l = rows.start;
+        while l < rows.end {
+            let taken = (rows.end - l).min(ROWS);
+            // Fewer than ROWS rows left: the last one is computed again in the spare slots.
+            let long: [*const f32; ROWS] = std::array::from_fn(|r| {
+                d.long
+                    .wrapping_offset((l + r.min(taken - 1)) as isize * d.ldl)
+            });
+            let mut sums = [[[_mm256_setzero_ps(); 2]; super::MAX_SHORT]; ROWS];
+            for c0 in (0..full.max(1)).step_by(BLOCK_K_AVX2 / 16) {
+                let c1 = (c0 + BLOCK_K_AVX2 / 16).min(full);
+                let last = c1 == full;
+                for s0 in (0..d.shorts).step_by(SHORTS_AVX2) {
+                    let count = SHORTS_AVX2.min(d.shorts - s0);
+                    let shorts: [*const f32; SHORTS_AVX2] = std::array::from_fn(|s| {
+                        d.short
+                            .wrapping_offset((s0 + s.min(count - 1)) as isize * d.lds)
+                    });
+                    let mut acc: [[[__m256; 2]; SHORTS_AVX2]; ROWS] = std::array::from_fn(|r| {
+                        std::array::from_fn(|s| sums[r][(s0 + s).min(d.shorts - 1)])
+                    });
+                    // SAFETY: chunk loads stay within each row's `k` elements (the tail masked).
+                    unsafe {
+                        for chunk in c0..c1 {
+                            let at = chunk * 16;
+                            for s in 0..SHORTS_AVX2 {
+                                let y = [
+                                    _mm256_loadu_ps(shorts[s].add(at)),
+                                    _mm256_loadu_ps(shorts[s].add(at + 8)),
+                                ];
+                                for r in 0..ROWS {
+                                    for h in 0..2 {
+                                        let x = _mm256_loadu_ps(long[r].add(at + 8 * h));
+                                        acc[r][s][h] = _mm256_fmadd_ps(x, y[h], acc[r][s][h]);
+                                    }
+                                }
+                            }
+                        }
+                        if last && tail > 0 {
+                            let at = full * 16;
+                            let masks = [mask_lo, mask_hi];
+                            for s in 0..SHORTS_AVX2 {
+                                let y = [
+                                    _mm256_maskload_ps(shorts[s].add(at), mask_lo),
+                                    _mm256_maskload_ps(shorts[s].add(at + 8), mask_hi),
+                                ];
+                                for r in 0..ROWS {
+                                    for h in 0..2 {
+                                        let x =
+                                            _mm256_maskload_ps(long[r].add(at + 8 * h), masks[h]);
+                                        acc[r][s][h] = _mm256_fmadd_ps(x, y[h], acc[r][s][h]);
+                                    }
+                                }
+                            }
                         }
                     }
-                    if tail > 0 {
-                        let at = full * 16;
-                        let x = [
-                            _mm256_maskload_ps(long.add(at), mask_lo),
-                            _mm256_maskload_ps(long.add(at + 8), mask_hi),
-                        ];
-                        for (a, &sp) in acc.iter_mut().zip(&shorts) {
-                            let y0 = _mm256_maskload_ps(sp.add(at), mask_lo);
-                            let y1 = _mm256_maskload_ps(sp.add(at + 8), mask_hi);
-                            a[0] = _mm256_fmadd_ps(x[0], y0, a[0]);
-                            a[1] = _mm256_fmadd_ps(x[1], y1, a[1]);
-                        }
-                    }
-                    for (s, a) in acc.iter().enumerate() {
-                        let dot = sum8(_mm256_add_ps(a[0], a[1]));
-                        if s < count {
-                            write(d, l, s0 + s, dot);
+                    for r in 0..ROWS {
+                        for s in 0..SHORTS_AVX2 {
+                            if s < count {
+                                sums[r][s0 + s] = acc[r][s];
+                            }
                         }
                     }
                 }
             }
+            for r in 0..ROWS {
+                for s in 0..super::MAX_SHORT {
+                    // SAFETY: register arithmetic; `(l + r, s)` is an element of C.
+                    unsafe {
+                        let dot = sum8(_mm256_add_ps(sums[r][s][0], sums[r][s][1]));
+                        if r < taken && s < d.shorts {
+                            write(d, l + r, s, dot);
+                        }
+                    }
+                }
+            }
+            l += taken;
         }
     }
 }
