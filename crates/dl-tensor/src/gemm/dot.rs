@@ -1,9 +1,10 @@
-//! Products where one side of `C` is a handful of rows and the other streams from memory, with
-//! both operands running along `k`: AlexNet's dense layers' `dx = dout · Wᵀ` at batch 8 is
-//! 9,216 rows of `W` (151 MB) each against the same 8 rows of `dout`. Every element of `C` is
-//! then the dot product of two contiguous runs, and reading each long row once, start to end,
-//! against all the short rows at once streams the large operand at the memory's pace; the
-//! blocked algorithm reads it in `k`-slices, many far-apart rows at a time, at a third of that.
+//! Products where one side of `C` is a handful of rows and `k` is long, with both operands
+//! running along `k`: AlexNet's dense layers' `dx = dout · Wᵀ` at batch 8 is 9,216 rows of `W`
+//! (151 MB) each against the same 8 rows of `dout`. Every element of `C` is then the dot
+//! product of two contiguous runs, and reading each long row once, start to end, against all
+//! the short rows at once streams the large operand at the memory's pace; the blocked
+//! algorithm reads it in `k`-slices, many rows a power of two apart at a time (rows that crowd
+//! into the same L1 sets), at a third of that, and is slower on such shapes in cache too.
 //!
 //! Each dot product is summed in 16 lanes (lane `l` takes the elements `p ≡ l (mod 16)` in
 //! order, by FMA; the last partial chunk is read masked, as zeros), and the lanes are added in
@@ -18,9 +19,9 @@ use crate::threads::for_each_task_with;
 
 /// The most rows of the short side (rows of `C` or columns of `C`).
 const MAX_SHORT: usize = 8;
-/// The fewest bytes the long operand must take: one that stays in the caches is multiplied
-/// faster by the blocked kernels (BENCHMARKS.md).
-const MIN_LONG_BYTES: usize = 8 << 20;
+/// The shortest `k`: each dot product ends in a 16-lane sum, which a shorter one does not pay
+/// for (the blocked kernels are faster below 256, BENCHMARKS.md).
+const MIN_K: usize = 256;
 /// Long rows per task when the rows are split over threads.
 const TASK_ROWS: usize = 48;
 
@@ -52,14 +53,12 @@ unsafe impl<T: Send> Send for Dots<T> {}
 pub type DotFn<T> = unsafe fn(&Dots<T>, std::ops::Range<usize>);
 
 /// `p` as dot products, when it has that shape: `A`'s rows and `B`'s columns contiguous, one
-/// side of `C` at most [`MAX_SHORT`] long, the other side's operand at least
-/// [`MIN_LONG_BYTES`].
+/// side of `C` at most [`MAX_SHORT`] long, `k` at least [`MIN_K`].
 pub(crate) fn dots_of<T: Sealed>(p: &Problem<T>) -> Option<Dots<T>> {
-    if p.indexed() || p.csa != 1 || p.rsb != 1 || p.k < 16 {
+    if p.indexed() || p.csa != 1 || p.rsb != 1 || p.k < MIN_K {
         return None;
     }
-    let bytes = |rows: usize| rows * p.k * std::mem::size_of::<T>();
-    let d = if p.m <= MAX_SHORT && bytes(p.n) >= MIN_LONG_BYTES {
+    let d = if p.m <= MAX_SHORT {
         // Short rows of A, long columns of B.
         Dots {
             long: p.b,
@@ -72,7 +71,7 @@ pub(crate) fn dots_of<T: Sealed>(p: &Problem<T>) -> Option<Dots<T>> {
             cs: p.rsc,
             ..Dots::common(p)
         }
-    } else if p.n <= MAX_SHORT && bytes(p.m) >= MIN_LONG_BYTES {
+    } else if p.n <= MAX_SHORT {
         Dots {
             long: p.a,
             long_rows: p.m,
@@ -355,7 +354,7 @@ mod x86 {
 
 #[cfg(test)]
 mod tests {
-    use super::{DotFn, Dots, MAX_SHORT, MIN_LONG_BYTES, dots_of};
+    use super::{DotFn, Dots, MAX_SHORT, MIN_K, dots_of};
     use crate::gemm::driver::{ActiveKernel, Problem};
     use crate::gemm::{GemmOptions, MatMut, MatRef, gemm_with};
 
@@ -490,35 +489,30 @@ mod tests {
     }
 
     #[test]
-    fn only_a_few_rows_against_a_large_operand_are_dot_products() {
-        let k = 1000;
-        let big = MIN_LONG_BYTES / (k * 4) + 1;
-        let (a, w) = (vec![0f32; 9 * k], vec![0f32; big * k]);
-        let mut c = vec![0f32; 9 * big];
-        let p = problem(&a, &w, &mut c, 8, big, k);
-        assert!(dots_of(&p).is_some(), "8 rows against {big} long columns");
+    fn only_a_few_rows_against_a_long_k_are_dot_products() {
+        let (k, long) = (MIN_K, 100);
+        let (a, w) = (vec![0f32; 9 * k], vec![0f32; long * k]);
+        let mut c = vec![0f32; 9 * long];
+        let p = problem(&a, &w, &mut c, 8, long, k);
+        assert!(dots_of(&p).is_some(), "8 rows against {long} long columns");
         let mut transposed = p;
-        (transposed.m, transposed.n) = (big, 8);
+        (transposed.m, transposed.n) = (long, 8);
         (transposed.a, transposed.rsa, transposed.b, transposed.csb) = (p.b, p.csb, p.a, p.rsa);
         assert!(dots_of(&transposed).is_some(), "the same, transposed");
-        let nine = problem(&a, &w, &mut c, 9, big, k);
+        let nine = problem(&a, &w, &mut c, 9, long, k);
         assert!(dots_of(&nine).is_none(), "9 rows: the blocked product");
-        let small = problem(&a, &w, &mut c, 8, big - 2, k);
-        assert!(
-            dots_of(&small).is_none(),
-            "an operand under {MIN_LONG_BYTES} bytes"
-        );
+        let short_k = problem(&a, &w, &mut c, 8, long, k - 1);
+        assert!(dots_of(&short_k).is_none(), "k under {MIN_K}");
         let mut strided = p;
         strided.rsb = 2;
         assert!(dots_of(&strided).is_none(), "B's columns not contiguous");
     }
 
-    /// Through the public `gemm`, as AlexNet's first dense layer's `dx` at batch 8 (cut to the
-    /// size limit): the same bits as the documented sum, on 1 and on 2 threads.
+    /// Through the public `gemm`, as a dense layer's `dx` at batch 8: the same bits as the
+    /// documented sum, on 1 and on 2 threads.
     #[test]
-    fn gemm_of_a_few_rows_against_a_large_operand_gives_the_documented_bits() {
-        let (m, k) = (8, 1001);
-        let n = MIN_LONG_BYTES / (k * 4) + 5;
+    fn gemm_of_a_few_rows_against_a_long_k_gives_the_documented_bits() {
+        let (m, k, n) = (8, 1001, 1000);
         let (a, w) = (values(m * k, 4), values(n * k, 5));
         for threads in [1, 2] {
             let mut c = vec![f32::NAN; m * n];
