@@ -15,6 +15,12 @@
 //! `DL_GEMM_KERNEL` environment variable), a portable kernel runs. The two x86 families give
 //! bit-identical results.
 //!
+//! A product with at most 8 rows (or columns) of `C` and `k ≥ 256` whose operands both run
+//! along `k` — a dense layer's `dx = dout·Wᵀ` at a small batch — is computed instead as dot
+//! products of contiguous runs, each summed in 16 lanes and a fixed tree (`dot.rs`), which
+//! streams the large operand once; both x86 families again give the same bits. Which path a
+//! product takes depends on its shape and strides only.
+//!
 //! Large products are split over threads ([`crate::set_num_threads`]) by blocks of rows or
 //! columns of `C`, never along `k`: every element of `C` is computed by the same sequence of
 //! operations whatever the thread count, so results are bit-identical for any thread count.
