@@ -102,8 +102,12 @@ fn time_pair(
         if cpu { thread_cpu_seconds() } else { None }
             .unwrap_or_else(|| EPOCH.elapsed().as_secs_f64())
     };
-    // Warm up, and pick an iteration count giving repetitions of at least ~30 ms of wall-clock
-    // time (~100 ms with `--cpu`, whose clock only advances at scheduler ticks).
+    // Warm up, then pick an iteration count giving repetitions of at least ~30 ms of wall-clock
+    // time (~100 ms with `--cpu`, whose clock only advances at scheduler ticks) from a second,
+    // warm call: a first call that faults its operands in can take several times as long, and
+    // a repetition of one call would then be a few ticks long.
+    f();
+    g();
     let start = Instant::now();
     f();
     g();
