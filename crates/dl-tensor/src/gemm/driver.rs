@@ -192,7 +192,11 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     }
     let kernel = resolve(opts.kernel);
     if let (Some(dot), Some(d)) = (T::dot_kernel(kernel), dots_of(&p)) {
-        let threads = opts.threads.unwrap_or_else(num_threads).max(1);
+        let threads = if worth_splitting(p.m * p.n * p.k) {
+            opts.threads.unwrap_or_else(num_threads).max(1)
+        } else {
+            1
+        };
         // SAFETY: forwarded; `dot` belongs to the resolved family, which the CPU supports.
         unsafe { run_dots(&d, dot, threads) };
         return;
