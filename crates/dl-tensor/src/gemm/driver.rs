@@ -349,9 +349,9 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
         let e = std::mem::size_of::<T>();
         let n_pad = n.next_multiple_of(nr);
         let half_l2 = caches().l2 / 2;
-        let part_rows = (half_l2 / (n_pad * e)).max(PART_MIN_ROWS).min(kc_max);
+        let part_rows = PART_ROWS.min(kc_max);
         if kc_max * n_pad * e > half_l2 && n_pad * (part_rows + mr) <= nc * K::KC {
-            // SAFETY: forwarded; the parts' panel and accumulators fit the B buffer.
+            // SAFETY: forwarded; the parts' edge sliver and accumulators fit the B buffer.
             unsafe { run_one_row_of_tiles::<T, K>(p, part_rows) };
             return;
         }
@@ -462,15 +462,18 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
 /// element either way.
 const ALONG_ROWS_MAX_K: usize = 32;
 
-/// The fewest rows of `B` a part of a `k`-slice packs (see [`run_one_row_of_tiles`]).
-const PART_MIN_ROWS: usize = 8;
+/// Rows of `B` per part of a `k`-slice in [`run_one_row_of_tiles`]: that many rows are read
+/// side by side, each along its length (4 rows, 12 or 16 were slower, BENCHMARKS.md).
+const PART_ROWS: usize = 8;
 
 /// [`run_in_blocks`] for a product of one row of tiles (`m ≤ MR`) whose row-major `B` is too
 /// wide for a packed `k`-slice of it to stay in L2, as AlexNet's dense layers at batch 8: each
-/// packed element of `B` is used once, so its panel would only travel to L3 and back. Instead
-/// each `k`-slice is cut into parts of `part_rows` whole rows of `B`, packed and used at once
-/// from L2, the tiles' accumulators kept in memory between the parts, exactly: every element of
-/// `C` gets the FMA chain of the whole slice, the same bits.
+/// element of `B` is used once, so a packed panel would only travel to L3 and back, and packing
+/// would wait on memory before the tiles could start. Instead each `k`-slice is cut into parts
+/// of `part_rows` rows of `B`, whose whole slivers the tiles read in place, `part_rows` rows
+/// side by side, as they stream in (a last partial sliver is packed per part), the tiles'
+/// accumulators kept in memory between the parts, exactly: every element of `C` gets the FMA
+/// chain of the whole slice, the same bits.
 ///
 /// # Safety
 /// As [`run`], with `m ≤ K::MR`, `B` row-major (`csb = 1`) and `n_pad·(part_rows + MR)`
@@ -503,9 +506,18 @@ unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_row
                         (false, true) => Part::Last,
                     };
                     let b0 = p.b.offset((pc + p0) as isize * p.rsb);
-                    pack_b(nr, rows, n, b0, p.rsb, 1, bbuf, half_nr);
+                    let n_direct = n / nr * nr;
+                    if n_direct < n {
+                        let rest = b0.add(n_direct);
+                        pack_b(nr, rows, n - n_direct, rest, p.rsb, 1, bbuf, half_nr);
+                    }
                     for (s, jr) in (0..n).step_by(nr).enumerate() {
                         let cols = nr.min(n - jr);
+                        let (bp, rsb) = if jr < n_direct {
+                            (b0.add(jr), p.rsb)
+                        } else {
+                            (bbuf as *const T, nr as isize)
+                        };
                         let carry = Carry {
                             acc: accs.add(s * mr * nr),
                             part,
@@ -516,8 +528,8 @@ unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_row
                             abuf.add(p0 * mr),
                             1,
                             mr as isize,
-                            bbuf.add(s * nr * rows),
-                            nr as isize,
+                            bp,
+                            rsb,
                             beta,
                             p.c.offset(jr as isize * p.csc),
                             p.rsc,
@@ -655,6 +667,62 @@ mod tests {
                     let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
                     assert!(same, "{m}×{k}×{n}, {kernel:?}, A transposed: {a_t}");
                 }
+            }
+        }
+    }
+
+    /// One row of tiles against a row-major `B` too wide for L2 (the path of AlexNet's dense
+    /// layers at batch 8, `B`'s whole slivers read in place, part by part, a full-width and a
+    /// half-width edge sliver packed): every element is the FMA chain of each `k`-slice from
+    /// zero, the slices added in order, on every x86 kernel.
+    #[test]
+    fn a_few_rows_against_a_wide_row_major_b_sum_each_slice_in_order() {
+        use crate::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with};
+        let value = |i: usize| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5;
+        for (kernel, kc) in [(KernelChoice::Avx2Fma, 0), (KernelChoice::Auto, 1)] {
+            let supported = if kc == 0 {
+                crate::gemm::fast_kernel_supported()
+            } else {
+                crate::gemm::avx512_kernel_supported()
+            };
+            if !supported {
+                continue;
+            }
+            let (_, _, depth) = <f32 as super::Sealed>::blocking(super::resolve(kernel));
+            for (m, k, n) in [(5, 1100, 1500), (8, 1100, 1000), (1, 700, 1010)] {
+                let a: Vec<f32> = (0..m * k).map(value).collect();
+                let b: Vec<f32> = (0..k * n).map(|i| value(i + 3)).collect();
+                let (slices, len) = super::k_slices(k, depth);
+                let mut want = vec![0f32; m * n];
+                for i in 0..m {
+                    for j in 0..n {
+                        let mut c = 0f32;
+                        for sl in 0..slices {
+                            let mut acc = 0f32;
+                            for p in sl * len..((sl + 1) * len).min(k) {
+                                acc = a[i * k + p].mul_add(b[p * n + j], acc);
+                            }
+                            c = if sl == 0 { acc } else { acc + c };
+                        }
+                        want[i * n + j] = c;
+                    }
+                }
+                let mut c = vec![f32::NAN; m * n];
+                let opts = GemmOptions {
+                    threads: Some(1),
+                    kernel,
+                };
+                let (a_view, b_view) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+                gemm_with(
+                    &opts,
+                    1.0,
+                    a_view,
+                    b_view,
+                    0.0,
+                    MatMut::row_major(&mut c, m, n),
+                );
+                let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{m}×{k}×{n}, {kernel:?}");
             }
         }
     }
