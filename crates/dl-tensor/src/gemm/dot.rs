@@ -166,6 +166,15 @@ mod x86 {
         }
     }
 
+    /// The [`ROWS`] long rows from `l` on, of which `taken` are real: with fewer left, the last
+    /// one is computed again in the spare slots (and not written).
+    fn long_rows(d: &Dots<f32>, l: usize, taken: usize) -> [*const f32; ROWS] {
+        std::array::from_fn(|r| {
+            d.long
+                .wrapping_offset((l + r.min(taken - 1)) as isize * d.ldl)
+        })
+    }
+
     /// The sum of 8 lanes: `l + l+4`, then `+2`, then `+1`.
     #[inline(always)]
     unsafe fn sum8(v: __m256) -> f32 {
@@ -205,11 +214,7 @@ mod x86 {
         let mut l = rows.start;
         while l < rows.end {
             let taken = (rows.end - l).min(ROWS);
-            // Fewer than ROWS rows left: the last one is computed again in the spare slots.
-            let long: [*const f32; ROWS] = std::array::from_fn(|r| {
-                d.long
-                    .wrapping_offset((l + r.min(taken - 1)) as isize * d.ldl)
-            });
+            let long = long_rows(d, l, taken);
             // SAFETY: chunk loads stay within each row's `k` elements (the tail masked).
             unsafe {
                 let mut acc = [[_mm512_setzero_ps(); S]; ROWS];
@@ -274,11 +279,7 @@ mod x86 {
         let mut l = rows.start;
         while l < rows.end {
             let taken = (rows.end - l).min(ROWS);
-            // Fewer than ROWS rows left: the last one is computed again in the spare slots.
-            let long: [*const f32; ROWS] = std::array::from_fn(|r| {
-                d.long
-                    .wrapping_offset((l + r.min(taken - 1)) as isize * d.ldl)
-            });
+            let long = long_rows(d, l, taken);
             let mut sums = [[[_mm256_setzero_ps(); 2]; super::MAX_SHORT]; ROWS];
             for c0 in (0..full.max(1)).step_by(BLOCK_K_AVX2 / 16) {
                 let c1 = (c0 + BLOCK_K_AVX2 / 16).min(full);
@@ -380,17 +381,10 @@ mod tests {
         lanes[0]
     }
 
-    /// Values whose sums depend on their order.
+    /// Values in [−1, 1), whose sums depend on their order.
     fn values(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
-            })
-            .collect()
+        let mut rng = crate::rng_from_seed(seed);
+        crate::Tensor::<f32>::rand_uniform([len], -1.0, 1.0, &mut rng).to_vec()
     }
 
     fn kernels() -> Vec<(&'static str, DotFn<f32>)> {

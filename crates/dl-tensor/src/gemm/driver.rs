@@ -615,57 +615,91 @@ mod tests {
         }
     }
 
+    /// The x86 kernel families this CPU runs, as the choice that resolves to each.
+    fn x86_kernels() -> Vec<crate::gemm::KernelChoice> {
+        use crate::gemm::KernelChoice;
+        let mut kernels = Vec::new();
+        if crate::gemm::fast_kernel_supported() {
+            kernels.push(KernelChoice::Avx2Fma);
+        }
+        if crate::gemm::avx512_kernel_supported() {
+            kernels.push(KernelChoice::Auto);
+        }
+        kernels
+    }
+
+    /// `C = α·A·B` as the blocked kernels document it, for `A` `(m×k)` and `B` `(k×n)`
+    /// row-major: each `k`-slice of `kernel`'s depth an FMA chain from zero, `α` times it, the
+    /// slices added in order.
+    fn slice_chains(
+        kernel: crate::gemm::KernelChoice,
+        alpha: f32,
+        a: &[f32],
+        b: &[f32],
+        (m, k, n): (usize, usize, usize),
+    ) -> Vec<f32> {
+        let (_, _, depth) = <f32 as super::Sealed>::blocking(super::resolve(kernel));
+        let (slices, len) = super::k_slices(k, depth);
+        let mut c = vec![0f32; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for sl in 0..slices {
+                    let mut acc = 0f32;
+                    for p in sl * len..((sl + 1) * len).min(k) {
+                        acc = a[i * k + p].mul_add(b[p * n + j], acc);
+                    }
+                    let v = &mut c[i * n + j];
+                    *v = if sl == 0 {
+                        alpha * acc
+                    } else {
+                        alpha.mul_add(acc, *v)
+                    };
+                }
+            }
+        }
+        c
+    }
+
+    /// Whether `gemm_with` on one thread with `kernel` gives exactly `want` for `α·A·B`.
+    fn gives_bits(
+        kernel: crate::gemm::KernelChoice,
+        alpha: f32,
+        a: crate::gemm::MatRef<'_, f32>,
+        b: crate::gemm::MatRef<'_, f32>,
+        want: &[f32],
+    ) -> bool {
+        use crate::gemm::{GemmOptions, MatMut, gemm_with};
+        let (m, n) = (a.rows(), b.cols());
+        let mut c = vec![f32::NAN; m * n];
+        let opts = GemmOptions {
+            threads: Some(1),
+            kernel,
+        };
+        gemm_with(&opts, alpha, a, b, 0.0, MatMut::row_major(&mut c, m, n));
+        c.iter().zip(want).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
     /// A short `k` (tiles visited along the rows of C, see [`super::ALONG_ROWS_MAX_K`]) with
     /// edges in both directions and `A` read in place and packed: every element is the FMA
     /// chain over `p` from zero, as for a long `k`, on every x86 kernel.
     #[test]
     fn short_products_are_one_fma_chain_per_element() {
-        use crate::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with};
+        use crate::gemm::MatRef;
         let value = |i: usize| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5;
         for (m, k, n) in [(50, 8, 70), (30, 32, 200), (100, 5, 7)] {
             let a: Vec<f32> = (0..m * k).map(value).collect();
             let b: Vec<f32> = (0..k * n).map(|i| value(i + 5)).collect();
-            let mut want = vec![0f32; m * n];
-            for i in 0..m {
-                for j in 0..n {
-                    let mut acc = 0f32;
-                    for p in 0..k {
-                        acc = a[i * k + p].mul_add(b[p * n + j], acc);
-                    }
-                    want[i * n + j] = 0.75 * acc;
-                }
-            }
-            let mut kernels = Vec::new();
-            if crate::gemm::fast_kernel_supported() {
-                kernels.push(KernelChoice::Avx2Fma);
-            }
-            if crate::gemm::avx512_kernel_supported() {
-                kernels.push(KernelChoice::Auto);
-            }
-            for kernel in kernels {
-                for a_t in [false, true] {
-                    let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
-                    let a_view = if a_t {
-                        MatRef::row_major(&at, k, m).t()
-                    } else {
-                        MatRef::row_major(&a, m, k)
-                    };
-                    let mut c = vec![f32::NAN; m * n];
-                    let opts = GemmOptions {
-                        threads: Some(1),
-                        kernel,
-                    };
-                    let b_view = MatRef::row_major(&b, k, n);
-                    gemm_with(
-                        &opts,
-                        0.75,
-                        a_view,
-                        b_view,
-                        0.0,
-                        MatMut::row_major(&mut c, m, n),
+            let at: Vec<f32> = (0..k * m).map(|i| a[(i % m) * k + i / m]).collect();
+            for kernel in x86_kernels() {
+                let want = slice_chains(kernel, 0.75, &a, &b, (m, k, n));
+                let b_view = MatRef::row_major(&b, k, n);
+                let in_place = MatRef::row_major(&a, m, k);
+                let transposed = MatRef::row_major(&at, k, m).t();
+                for (a_view, how) in [(in_place, "row-major"), (transposed, "transposed")] {
+                    assert!(
+                        gives_bits(kernel, 0.75, a_view, b_view, &want),
+                        "{m}×{k}×{n}, {kernel:?}, A {how}"
                     );
-                    let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
-                    assert!(same, "{m}×{k}×{n}, {kernel:?}, A transposed: {a_t}");
                 }
             }
         }
@@ -677,52 +711,18 @@ mod tests {
     /// zero, the slices added in order, on every x86 kernel.
     #[test]
     fn a_few_rows_against_a_wide_row_major_b_sum_each_slice_in_order() {
-        use crate::gemm::{GemmOptions, KernelChoice, MatMut, MatRef, gemm_with};
+        use crate::gemm::MatRef;
         let value = |i: usize| ((i * 7919) % 1009) as f32 / 1009.0 - 0.5;
-        for (kernel, kc) in [(KernelChoice::Avx2Fma, 0), (KernelChoice::Auto, 1)] {
-            let supported = if kc == 0 {
-                crate::gemm::fast_kernel_supported()
-            } else {
-                crate::gemm::avx512_kernel_supported()
-            };
-            if !supported {
-                continue;
-            }
-            let (_, _, depth) = <f32 as super::Sealed>::blocking(super::resolve(kernel));
-            for (m, k, n) in [(5, 1100, 1500), (8, 1100, 1000), (1, 700, 1010)] {
-                let a: Vec<f32> = (0..m * k).map(value).collect();
-                let b: Vec<f32> = (0..k * n).map(|i| value(i + 3)).collect();
-                let (slices, len) = super::k_slices(k, depth);
-                let mut want = vec![0f32; m * n];
-                for i in 0..m {
-                    for j in 0..n {
-                        let mut c = 0f32;
-                        for sl in 0..slices {
-                            let mut acc = 0f32;
-                            for p in sl * len..((sl + 1) * len).min(k) {
-                                acc = a[i * k + p].mul_add(b[p * n + j], acc);
-                            }
-                            c = if sl == 0 { acc } else { acc + c };
-                        }
-                        want[i * n + j] = c;
-                    }
-                }
-                let mut c = vec![f32::NAN; m * n];
-                let opts = GemmOptions {
-                    threads: Some(1),
-                    kernel,
-                };
+        for (m, k, n) in [(5, 1100, 1500), (8, 1100, 1000), (1, 700, 1010)] {
+            let a: Vec<f32> = (0..m * k).map(value).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| value(i + 3)).collect();
+            for kernel in x86_kernels() {
+                let want = slice_chains(kernel, 1.0, &a, &b, (m, k, n));
                 let (a_view, b_view) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
-                gemm_with(
-                    &opts,
-                    1.0,
-                    a_view,
-                    b_view,
-                    0.0,
-                    MatMut::row_major(&mut c, m, n),
+                assert!(
+                    gives_bits(kernel, 1.0, a_view, b_view, &want),
+                    "{m}×{k}×{n}, {kernel:?}"
                 );
-                let same = c.iter().zip(&want).all(|(x, y)| x.to_bits() == y.to_bits());
-                assert!(same, "{m}×{k}×{n}, {kernel:?}");
             }
         }
     }
