@@ -293,7 +293,9 @@ pub fn gemm_with<T: GemmScalar>(
 /// `C ← α·A·B + β·C` where `A` is an [`IndexedRef`]: a matrix read through offset tables, such
 /// as a convolution's column matrix read straight from the images (an implicit GEMM: no im2col
 /// copy). Each element of `C` is computed by the same operations as by [`gemm`] with `A`
-/// written out, so the two give the same bits.
+/// written out, so the two give the same bits — except where [`gemm`] takes its dot-product
+/// path (at most 8 rows or columns of `C`, `k ≥ 256`, `A` written out row-major and `B`'s
+/// columns contiguous; see the module docs), which an indexed `A` never takes.
 ///
 /// # Panics
 /// If the shapes do not chain: `A` is `m×k`, `B` must be `k×n` and `C` `m×n`.
