@@ -102,10 +102,8 @@ fn time_pair(
         if cpu { thread_cpu_seconds() } else { None }
             .unwrap_or_else(|| EPOCH.elapsed().as_secs_f64())
     };
-    // Warm up, then pick an iteration count giving repetitions of at least ~30 ms of wall-clock
-    // time (~100 ms with `--cpu`, whose clock only advances at scheduler ticks) from a second,
-    // warm call: a first call that faults its operands in can take several times as long, and
-    // a repetition of one call would then be a few ticks long.
+    // Warm up, then size repetitions (`target` seconds; longer with `--cpu`, whose clock
+    // advances in scheduler ticks) from a second call: the first one faults its operands in.
     f();
     g();
     let start = Instant::now();

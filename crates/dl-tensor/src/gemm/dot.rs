@@ -55,53 +55,32 @@ pub type DotFn<T> = unsafe fn(&Dots<T>, std::ops::Range<usize>);
 /// `p` as dot products, when it has that shape: `A`'s rows and `B`'s columns contiguous, one
 /// side of `C` at most [`MAX_SHORT`] long, `k` at least [`MIN_K`].
 pub(crate) fn dots_of<T: Sealed>(p: &Problem<T>) -> Option<Dots<T>> {
-    if p.indexed() || p.csa != 1 || p.rsb != 1 || p.k < MIN_K {
+    let short_side = p.m <= MAX_SHORT || p.n <= MAX_SHORT;
+    if p.indexed() || p.csa != 1 || p.rsb != 1 || p.k < MIN_K || !short_side {
         return None;
     }
-    let d = if p.m <= MAX_SHORT {
-        // Short rows of A, long columns of B.
-        Dots {
-            long: p.b,
-            long_rows: p.n,
-            ldl: p.csb,
-            short: p.a,
-            shorts: p.m,
-            lds: p.rsa,
-            cl: p.csc,
-            cs: p.rsc,
-            ..Dots::common(p)
-        }
-    } else if p.n <= MAX_SHORT {
-        Dots {
-            long: p.a,
-            long_rows: p.m,
-            ldl: p.rsa,
-            short: p.b,
-            shorts: p.n,
-            lds: p.csb,
-            cl: p.rsc,
-            cs: p.csc,
-            ..Dots::common(p)
-        }
-    } else {
-        return None;
-    };
-    Some(d)
+    Some(Dots::sides(p, p.m <= MAX_SHORT))
 }
 
 impl<T: Sealed> Dots<T> {
-    fn common(p: &Problem<T>) -> Self {
+    /// `p` as dot products with `A`'s rows the short side (`short_a`, `B`'s columns the long
+    /// one) or the other way round.
+    fn sides(p: &Problem<T>, short_a: bool) -> Self {
+        let a = (p.a, p.m, p.rsa, p.rsc);
+        let b = (p.b, p.n, p.csb, p.csc);
+        let ((short, shorts, lds, cs), (long, long_rows, ldl, cl)) =
+            if short_a { (a, b) } else { (b, a) };
         Dots {
             k: p.k,
-            long: p.a,
-            long_rows: 0,
-            ldl: 0,
-            short: p.b,
-            shorts: 0,
-            lds: 0,
+            long,
+            long_rows,
+            ldl,
+            short,
+            shorts,
+            lds,
             c: p.c,
-            cl: 0,
-            cs: 0,
+            cl,
+            cs,
             alpha: p.alpha,
             beta: p.beta,
         }
@@ -444,17 +423,7 @@ mod tests {
                             let mut p = problem(&a, &w, &mut c, shorts, long_rows, k);
                             (p.alpha, p.beta) = (alpha, beta);
                             // Short rows of A, long columns of B: C[s, l] at s·n + l.
-                            let d = Dots {
-                                long: p.b,
-                                long_rows,
-                                ldl: p.csb,
-                                short: p.a,
-                                shorts,
-                                lds: p.rsa,
-                                cl: p.csc,
-                                cs: p.rsc,
-                                ..Dots::common(&p)
-                            };
+                            let d = Dots::sides(&p, true);
                             // SAFETY: the kernel is supported; `d` addresses the vectors above.
                             unsafe { dot(&d, 0..long_rows) };
                             for s in 0..shorts {

@@ -485,13 +485,14 @@ unsafe fn run_one_row_of_tiles<T: Sealed, K: Kernel<T>>(p: &Problem<T>, part_row
     let slivers = n.div_ceil(nr);
     with_workspace(|ws| {
         let abuf: *mut T = ws.a_edge.get(mr * kc_max);
-        let bbuf: *mut T = ws.b.get(slivers * nr * (part_rows + mr));
+        // The last partial sliver of a part, then each tile's accumulators.
+        let bbuf: *mut T = ws.b.get(nr * part_rows + slivers * mr * nr);
         let half_nr = <K::Half as Kernel<T>>::NR;
-        // SAFETY: A's row sliver and B's parts are packed into buffers sized above; each tile
-        // carries its accumulators in its own `MR×NR` slot after the panel; C's tiles lie in
-        // the problem.
+        // SAFETY: A's row sliver and B's edge sliver are packed into buffers sized above; each
+        // tile carries its accumulators in its own `MR×NR` slot after the edge sliver; B's whole
+        // slivers and C's tiles lie in the problem.
         unsafe {
-            let accs = bbuf.add(slivers * nr * part_rows);
+            let accs = bbuf.add(nr * part_rows);
             for kb in 0..k_blocks {
                 let pc = kb * kc_max;
                 let kc = kc_max.min(k - pc);
