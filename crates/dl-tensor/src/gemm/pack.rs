@@ -217,6 +217,9 @@ pub(crate) unsafe fn pack_a_indexed<T: Sealed>(
                 copy_lines_indexed(kc, mr, a.add(first), cols, out);
                 continue;
             }
+            if live == mr && gather_lines_indexed(kc, mr, a, rows.add(i0), cols, out) {
+                continue;
+            }
             for p in 0..kc {
                 let col = *cols.add(p);
                 for i in 0..mr {
@@ -276,6 +279,59 @@ unsafe fn copy_lines_indexed<T: Copy>(
             }
         }
     }
+}
+
+/// Packs a whole sliver of `len` rows at any offsets (`rows[i]`): the `p`-th piece gathers
+/// `src + rows[i] + cols[p]` into `dst + p·len`, with the row offsets held in registers rather
+/// than read again for every element. Returns `false`, having written nothing, for a length
+/// without a kernel tile height.
+///
+/// # Safety
+/// The `len` row offsets and `lines` column offsets must be readable and address readable
+/// elements; `dst` must hold `lines·len` elements.
+#[inline]
+unsafe fn gather_lines_indexed<T: Copy>(
+    lines: usize,
+    len: usize,
+    src: *const T,
+    rows: *const usize,
+    cols: *const usize,
+    dst: *mut T,
+) -> bool {
+    /// The same gather with the sliver height a constant.
+    ///
+    /// # Safety
+    /// As `gather_lines_indexed` with `len = N`.
+    #[inline(always)]
+    unsafe fn fixed<T: Copy, const N: usize>(
+        lines: usize,
+        src: *const T,
+        rows: *const usize,
+        cols: *const usize,
+        dst: *mut T,
+    ) {
+        // SAFETY: the `N` row offsets are readable (caller).
+        let rows: [usize; N] = unsafe { rows.cast::<[usize; N]>().read_unaligned() };
+        for p in 0..lines {
+            // SAFETY: every `src + rows[i] + cols[p]` is readable and piece `p` of `dst`
+            // writable (caller).
+            unsafe {
+                let line = src.add(*cols.add(p));
+                let piece: [T; N] = std::array::from_fn(|i| *line.add(rows[i]));
+                dst.add(p * N).cast::<[T; N]>().write_unaligned(piece);
+            }
+        }
+    }
+    // SAFETY (every arm): forwarded from the caller, with `N = len`.
+    unsafe {
+        match len {
+            4 => fixed::<T, 4>(lines, src, rows, cols, dst),
+            6 => fixed::<T, 6>(lines, src, rows, cols, dst),
+            12 => fixed::<T, 12>(lines, src, rows, cols, dst),
+            _ => return false,
+        }
+    }
+    true
 }
 
 /// Packs the `kc×nc` panel of `B` at `b` (element `(p, j)` at `b + p·rsb + j·csb`) into slivers
