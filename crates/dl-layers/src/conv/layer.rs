@@ -285,13 +285,16 @@ impl<T: Float> Convolution<T> {
         let (d, xs) = (dout.as_slice(), self.input.as_slice());
         self.scratch.resize_with(num_threads(), Scratch::default);
         let block_rows = per_block * positions;
-        let padded_len = im2col_padded_len(&g, per_block);
-        Scratch::reserve_all(
-            &mut self.scratch,
-            ckk * block_rows,
-            block_rows * fnum,
-            padded_len,
-        );
+        // Where forward read the windows in place, so does the weight gradient: its Aᵀ is the
+        // same column matrix, through the tables forward laid out.
+        let implicit = reads_windows_in_place::<T>(&g);
+        let (col_len, padded_len) = if implicit {
+            (0, padded_block_len(&g, per_block))
+        } else {
+            (ckk * block_rows, im2col_padded_len(&g, per_block))
+        };
+        Scratch::reserve_all(&mut self.scratch, col_len, block_rows * fnum, padded_len);
+        let (offsets, starts) = (&self.window_offsets, &self.window_starts);
 
         // Pass 1: each group of blocks sums its share of dWᵀ (CKK, FN) = colᵀ · D and of db
         // into its own part; the parts are then added in group order.
@@ -311,7 +314,10 @@ impl<T: Float> Convolution<T> {
                     let first = blk * per_block;
                     let count = per_block.min(g.n - first);
                     let rows = count * positions;
-                    s.im2col_block(&g, &xs[first * image_len..][..count * image_len], rows);
+                    let images = &xs[first * image_len..][..count * image_len];
+                    if !implicit {
+                        s.im2col_block(&g, images, rows);
+                    }
                     let d_blk = &d[first * fnum * positions..][..count * fnum * positions];
                     s.gather_rows(d_blk, fnum, positions);
                     for d_i in d_blk.chunks_exact(fnum * positions) {
@@ -324,13 +330,18 @@ impl<T: Float> Convolution<T> {
                     } else {
                         T::one()
                     };
-                    gemm(
-                        T::one(),
-                        MatRef::row_major(&s.col, ckk, rows),
+                    let (d_rows, dw_t) = (
                         MatRef::row_major(&s.work, rows, fnum),
-                        beta,
                         MatMut::row_major(dw_t, ckk, fnum),
                     );
+                    if implicit {
+                        let padded = g.padded(images, &mut s.padded);
+                        let col_t = IndexedRef::new(padded, offsets, &starts[..rows]);
+                        gemm_indexed(T::one(), col_t, d_rows, beta, dw_t);
+                    } else {
+                        let col_t = MatRef::row_major(&s.col, ckk, rows);
+                        gemm(T::one(), col_t, d_rows, beta, dw_t);
+                    }
                 }
             },
         );
@@ -349,10 +360,10 @@ impl<T: Float> Convolution<T> {
     }
 }
 
-/// Whether forward reads the column matrix straight from the (padded) images instead of
-/// writing it out block by block: when one sample's column matrix is larger than a block
-/// ([`samples_per_block`]'s budget), so that written out it would go through memory, as in
-/// AlexNet's layers. A column block that stays in cache is cheaper to write than to gather
+/// Whether forward and the weight gradient read the column matrix straight from the (padded)
+/// images instead of writing it out block by block: when one sample's column matrix is larger
+/// than a block ([`samples_per_block`]'s budget), so that written out it would go through
+/// memory, as in AlexNet's layers. A column block that stays in cache is cheaper to write than to gather
 /// into the GEMM's packed slivers (BENCHMARKS.md). Both give the same bits.
 fn reads_windows_in_place<T>(g: &Geometry) -> bool {
     column_bytes_per_sample::<T>(g) > BLOCK_BYTES

@@ -17,9 +17,10 @@
 //! are copied line by line, with stride 1 from the zero-padded image), on blocks of samples
 //! that fit a core's cache (`blocks.rs`: block and group sizes, per-thread buffers, tiled
 //! transposes). Where one sample's column matrix is
-//! larger than a block (AlexNet's layers), forward does not write it at all: the GEMM reads
-//! each window from the zero-padded image through two offset tables (`implicit.rs`, an
-//! implicit GEMM through `dl_tensor::gemm::gemm_indexed`), with the same bits. The public
+//! larger than a block (AlexNet's layers), neither forward nor the weight gradient writes it:
+//! the GEMM reads each window from the zero-padded image through two offset tables
+//! (`implicit.rs`, an implicit GEMM through `dl_tensor::gemm::gemm_indexed`; `col` for forward,
+//! `colᵀ` with the tables swapped for `∂W`), with the same bits. The public
 //! [`im2col()`] and [`col2im`] are built on the same per-sample code, so the layer and the
 //! functions users know agree element for element.
 

@@ -223,10 +223,54 @@ fn assert_bits_of_im2col(conv: &mut Convolution<f64>, x: &Tensor<f64>, relu: boo
     }
 }
 
+/// `conv`'s `∂W` for `dout` after a forward pass over `x` (a batch summed in one group)
+/// against each sample's im2col written out, `colᵀ · dout` summed sample after sample by the
+/// same GEMM, then transposed: bit for bit.
+fn assert_weight_grad_bits_of_im2col(
+    conv: &mut Convolution<f64>,
+    x: &Tensor<f64>,
+    dout: &Tensor<f64>,
+    case: &str,
+) {
+    conv.backward_params(dout);
+    let [filters, _, fh, fw] = conv.filter_shape();
+    let [n, _, oh, ow] = conv.output_shape(x.shape());
+    let positions = oh * ow;
+    let col = im2col(x, fh, fw, conv.stride(), conv.pad());
+    let ckk = col.shape()[1];
+    let (col, d) = (col.to_vec(), dout.to_vec());
+    let mut dw_t = vec![0.0; ckk * filters];
+    for i in 0..n {
+        // The sample's upstream gradient as rows (OH·OW, FN).
+        let d_i = &d[i * filters * positions..];
+        let d_rows: Vec<f64> = (0..positions * filters)
+            .map(|e| d_i[(e % filters) * positions + e / filters])
+            .collect();
+        gemm(
+            1.0,
+            MatRef::row_major(
+                &col[i * positions * ckk..][..positions * ckk],
+                positions,
+                ckk,
+            )
+            .t(),
+            MatRef::row_major(&d_rows, positions, filters),
+            if i == 0 { 0.0 } else { 1.0 },
+            MatMut::row_major(&mut dw_t, ckk, filters),
+        );
+    }
+    let dw = conv.weight_grad().to_vec();
+    for (e, got) in dw.iter().enumerate() {
+        let want = dw_t[(e % ckk) * filters + e / ckk];
+        assert_eq!(got.to_bits(), want.to_bits(), "{case}, ∂W element {e}");
+    }
+}
+
 /// Forward reads the column matrix straight from the padded images (an implicit GEMM) when one
 /// sample's would be larger than a block (f64 samples unrolling to 589 KiB, 681 KiB and
-/// 2.9 MiB here): the output must hold the bits of im2col written out, multiplied by the same
-/// GEMM, plus the bias.
+/// 2.9 MiB here), and so does the weight gradient: the output must hold the bits of im2col
+/// written out, multiplied by the same GEMM, plus the bias, and `∂W` those of the written-out
+/// column matrices' products with `dout`.
 #[test]
 fn the_column_matrix_read_in_place_gives_the_bits_of_im2col() {
     let cases = [
@@ -238,6 +282,8 @@ fn the_column_matrix_read_in_place_gives_the_bits_of_im2col() {
         let mut conv = random_conv(filters, input[1], f, f, stride, pad, 50 + k as u64);
         let x = randn(&input, &mut rng(60 + k as u64));
         assert_bits_of_im2col(&mut conv, &x, k == 1, &format!("case {k}"));
+        let dout = randn(&conv.output_shape(x.shape()), &mut rng(70 + k as u64));
+        assert_weight_grad_bits_of_im2col(&mut conv, &x, &dout, &format!("case {k}"));
     }
 }
 
