@@ -1,7 +1,10 @@
 //! The convolution layer (cross-correlation, as the course) through `im2col` and GEMM, block by
 //! block: the course's `Convolution.forward` and `Convolution.backward`.
 
-use dl_tensor::gemm::{IndexedRef, MatMut, MatRef, gemm, gemm_indexed};
+use dl_tensor::gemm::{
+    GemmOptions, IndexedRef, MatMut, MatRef, PackedLhs, PackedRhs, gemm, gemm_indexed,
+    gemm_indexed_packed_rhs, gemm_packed_lhs, gemm_packed_rhs,
+};
 use dl_tensor::{Float, Rng, Tensor, for_each_chunk_mut, for_each_chunk_with_scratch, num_threads};
 
 use super::blocks::{
@@ -21,7 +24,8 @@ use crate::{Init, Layer, Mode, OutputBuffer, ParamKind, ParamMut, backward_befor
 /// steps before the next, so the column matrices never go through main memory:
 /// - forward runs [`im2col`](crate::im2col()) on the block, transposed (the rows of the
 ///   transposed column matrix are shifted copies of input lines), computes
-///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` is a strided view; `Wᵀ` is laid out once),
+///   `col · Wᵀ` `(rows, FN)` with one GEMM (`col` is a strided view; `Wᵀ` is packed for the
+///   GEMM once per pass, [`PackedRhs`], as backward packs it once as `A`),
 ///   and adds the bias while transposing each sample into the NCHW output; when one sample's
 ///   column matrix exceeds a block, the GEMM reads the windows from the padded images instead
 ///   of im2col writing them out (an implicit GEMM, the same bits);
@@ -63,8 +67,9 @@ pub struct Convolution<T: Float> {
     input: Tensor<T>,
     /// One set of block buffers per thread.
     scratch: Vec<Scratch<T>>,
-    /// Forward's copy of `Wᵀ`, `(C·FH·FW, FN)`.
-    w_t: Vec<T>,
+    /// `Wᵀ` `(C·FH·FW, FN)` packed for the GEMM once per pass, as forward's `B` and backward's
+    /// `A`, rather than by every block's or sample's product.
+    packed_w: Vec<T>,
     /// The column matrix's column offsets in a padded sample (see `implicit.rs`).
     window_offsets: Vec<usize>,
     /// The column matrix's row offsets in a block of padded samples.
@@ -126,7 +131,7 @@ impl<T: Float> Convolution<T> {
             last: None,
             input: Tensor::zeros([0]),
             scratch: Vec::new(),
-            w_t: Vec::new(),
+            packed_w: Vec::new(),
             window_offsets: Vec::new(),
             window_starts: Vec::new(),
             parts: Vec::new(),
@@ -211,10 +216,9 @@ impl<T: Float> Convolution<T> {
             self.b.to_contiguous(),
         );
         let (xs, bias) = (x.as_slice(), b.as_slice());
-        // Wᵀ (CKK, FN), laid out once so that every block's GEMM reads it in place.
-        resize(&mut self.w_t, ckk * fnum);
-        transpose(w.as_slice(), fnum, ckk, &mut self.w_t, |_, v| v);
-        let w_t = MatRef::row_major(&self.w_t, ckk, fnum);
+        // Wᵀ (CKK, FN), packed once for every block's GEMM.
+        let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
+        let w_t = PackedRhs::new(&GemmOptions::default(), w_t, &mut self.packed_w);
         let implicit = reads_windows_in_place::<T>(&g);
         if implicit {
             g.window_offsets(&mut self.window_offsets);
@@ -246,12 +250,12 @@ impl<T: Float> Convolution<T> {
                     let padded = g.padded(images, &mut s.padded);
                     let col = IndexedRef::new(padded, &starts[..rows], offsets);
                     let work = MatMut::row_major(&mut s.work, rows, fnum);
-                    gemm_indexed(T::one(), col, w_t, T::zero(), work);
+                    gemm_indexed_packed_rhs(T::one(), col, &w_t, T::zero(), work);
                 } else {
                     s.im2col_block(&g, images, rows);
                     let col = MatRef::row_major(&s.col, ckk, rows).t();
                     let work = MatMut::row_major(&mut s.work, rows, fnum);
-                    gemm(T::one(), col, w_t, T::zero(), work);
+                    gemm_packed_rhs(T::one(), col, &w_t, T::zero(), work);
                 }
                 // out[n, f, p] = activation(work[n·OH·OW + p, f] + b[f]).
                 for (out_i, work_i) in out
@@ -424,6 +428,7 @@ impl<T: Float> Layer<T> for Convolution<T> {
 
         // Pass 2, per sample: dcol_t (CKK, OH·OW) = Wᵀ · dout_i, then dx_i = col2im(dcol_t).
         let w_t = MatRef::row_major(w.as_slice(), fnum, ckk).t();
+        let w_t = PackedLhs::new(&GemmOptions::default(), w_t, &mut self.packed_w);
         let dx = self.dx.write([g.n, g.c, g.h, g.w]);
         let padded_len = if g.col2im_via_padded() {
             g.padded_len()
@@ -433,9 +438,9 @@ impl<T: Float> Layer<T> for Convolution<T> {
         Scratch::reserve_all(&mut self.scratch, ckk * positions, 0, padded_len);
         for_each_chunk_with_scratch(dx, image_len, &mut self.scratch, |i, dx_i, s| {
             resize(&mut s.col, ckk * positions);
-            gemm(
+            gemm_packed_lhs(
                 T::one(),
-                w_t,
+                &w_t,
                 MatRef::row_major(
                     &d[i * fnum * positions..][..fnum * positions],
                     fnum,

@@ -400,6 +400,8 @@ mod tests {
             csa: 1,
             a_rows: std::ptr::null(),
             a_cols: std::ptr::null(),
+            packed_a: crate::gemm::driver::Prepacked::NONE,
+            packed_b: crate::gemm::driver::Prepacked::NONE,
             b: w.as_ptr(),
             rsb: 1,
             csb: k as isize,

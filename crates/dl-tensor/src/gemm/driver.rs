@@ -51,6 +51,57 @@ pub struct Problem<T> {
     pub(crate) c: *mut T,
     pub(crate) rsc: isize,
     pub(crate) csc: isize,
+    /// `A` packed ahead of the product, or none (see [`Prepacked`]).
+    pub(crate) packed_a: Prepacked<T>,
+    /// `B` packed ahead of the product, or none.
+    pub(crate) packed_b: Prepacked<T>,
+}
+
+/// An operand packed ahead of the product ([`super::PackedLhs`], [`super::PackedRhs`]), as the
+/// blocked loops would pack it: `k`-slice `kb` at `data + kb·slice_len`, in slivers of `MR`
+/// rows of `A` (or `NR` columns of `B`) of the whole matrix, so the sliver holding the
+/// problem's row (column) `r` starts at `r + first` times the slice's depth. The strided
+/// operand stays in the problem too, for the paths that do not read slivers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Prepacked<T> {
+    /// The packed slices, or null for none.
+    pub(crate) data: *const T,
+    /// Elements per `k`-slice.
+    pub(crate) slice_len: usize,
+    /// The problem's first row (column) in the packed matrix: a multiple of `MR` (`NR`).
+    pub(crate) first: usize,
+}
+
+impl<T> Prepacked<T> {
+    /// No packed operand.
+    pub(crate) const NONE: Self = Prepacked {
+        data: std::ptr::null(),
+        slice_len: 0,
+        first: 0,
+    };
+
+    /// Whether there is a packed operand.
+    pub(crate) fn is_some(&self) -> bool {
+        !self.data.is_null()
+    }
+
+    /// The sliver holding the problem's row (column) `at` in `k`-slice `kb` of depth `kc`.
+    ///
+    /// # Safety
+    /// The operand must be packed, `at + first` a multiple of the sliver width inside it, and
+    /// `kb` one of its slices.
+    unsafe fn sliver(&self, kb: usize, at: usize, kc: usize) -> *const T {
+        // SAFETY: forwarded: the offset lies inside the packed slices.
+        unsafe { self.data.add(kb * self.slice_len + (self.first + at) * kc) }
+    }
+
+    /// The same operand for a sub-problem starting `offset` rows (columns) further.
+    fn shifted(self, offset: usize) -> Self {
+        Prepacked {
+            first: self.first + offset,
+            ..self
+        }
+    }
 }
 
 // SAFETY: a `Problem` is only shared between the threads of one product, which read A and B
@@ -65,9 +116,15 @@ impl<T: Copy> Problem<T> {
         !self.a_rows.is_null()
     }
 
+    /// Whether an operand was packed ahead of the product.
+    fn prepacked(&self) -> bool {
+        self.packed_a.is_some() || self.packed_b.is_some()
+    }
+
     /// The same product transposed: `Cᵀ ← α·Bᵀ·Aᵀ + β·Cᵀ` (for a strided `A` only).
     fn transposed(self) -> Self {
         debug_assert!(!self.indexed(), "an indexed A cannot become B");
+        debug_assert!(!self.prepacked(), "a packed operand keeps its side");
         Problem {
             m: self.n,
             n: self.m,
@@ -106,6 +163,8 @@ impl<T: Copy> Problem<T> {
                 c: self
                     .c
                     .offset(r0 as isize * self.rsc + c0 as isize * self.csc),
+                packed_a: self.packed_a.shifted(r0),
+                packed_b: self.packed_b.shifted(c0),
                 ..*self
             }
         }
@@ -203,8 +262,8 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     }
     let (mr, nr, kc) = T::blocking(kernel);
     // Of the product and its transpose, run the one with less strided work (an indexed A
-    // stays A: only A has the kernels' indexed reads).
-    if !p.indexed() && strided_work(&p.transposed(), kc) < strided_work(&p, kc) {
+    // stays A: only A has the kernels' indexed reads; a packed operand keeps its side).
+    if !p.indexed() && !p.prepacked() && strided_work(&p.transposed(), kc) < strided_work(&p, kc) {
         p = p.transposed();
     }
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
@@ -307,7 +366,7 @@ const B_IN_PLACE_SPAN: usize = 64 * 1024;
 /// The `k`-slices of a product of depth `k` for a kernel of depth `kc`: how many, and the
 /// longest. They depend on `k` and the kernel only, so every element of C is summed in the same
 /// order however the product is blocked or split.
-fn k_slices(k: usize, kc: usize) -> (usize, usize) {
+pub(crate) fn k_slices(k: usize, kc: usize) -> (usize, usize) {
     let slices = k.div_ceil(kc);
     (slices, k.div_ceil(slices))
 }
@@ -339,13 +398,16 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
     let (m, n, k) = (p.m, p.n, p.k);
     let (mr, nr) = (K::MR, K::NR);
     let (k_blocks, kc_max) = k_slices(k, K::KC);
-    // An indexed A is always packed: the kernels read strided slivers only.
-    let packs_a = p.indexed() || !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
+    // An indexed A is always packed: the kernels read strided slivers only. An operand
+    // packed ahead is read from there.
+    let (a_ahead, b_ahead) = (p.packed_a.is_some(), p.packed_b.is_some());
+    let packs_a =
+        a_ahead || p.indexed() || !(p.rsa == 1 || p.csa == 1) || n > PACK_A_MIN_SLIVERS * nr;
     let b_span = kc_max * p.rsb.unsigned_abs() * std::mem::size_of::<T>();
-    let packs_b = p.csb != 1 || b_span > B_IN_PLACE_SPAN;
+    let packs_b = b_ahead || p.csb != 1 || b_span > B_IN_PLACE_SPAN;
     let mc_max = block_len(m, mc, mr);
     let nc_max = if packs_b { block_len(n, nc, nr) } else { n };
-    if packs_b && p.csb == 1 && m <= mr {
+    if packs_b && !b_ahead && p.csb == 1 && m <= mr {
         let e = std::mem::size_of::<T>();
         let n_pad = n.next_multiple_of(nr);
         let half_l2 = caches().l2 / 2;
@@ -361,12 +423,16 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
     // tiles at a time, along its rows, rather than down a column of tiles.
     let along_rows = k <= ALONG_ROWS_MAX_K;
     with_workspace(|ws| {
-        let abuf: *mut T = if packs_a {
+        let mut abuf: *mut T = if a_ahead {
+            std::ptr::null_mut()
+        } else if packs_a {
             ws.a.get(mc_max * kc_max)
         } else {
             ws.a_edge.get(mr * kc_max)
         };
-        let bbuf: *mut T = if packs_b {
+        let mut bbuf: *mut T = if b_ahead {
+            std::ptr::null_mut()
+        } else if packs_b {
             ws.b.get(nc_max.next_multiple_of(nr) * kc_max)
         } else {
             ws.b_edge.get(nr * kc_max)
@@ -390,7 +456,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                 // of C inside this problem and padded slivers of A and B.
                 unsafe {
                     let b0 = p.b.offset(pc as isize * p.rsb + jc as isize * p.csb);
-                    if n_direct < nc {
+                    if b_ahead {
+                        // Read only: the kernels never write through the B buffer.
+                        bbuf = p.packed_b.sliver(kb, jc, kc).cast_mut();
+                    } else if n_direct < nc {
                         let rest = b0.offset(n_direct as isize * p.csb);
                         let half_nr = <K::Half as Kernel<T>>::NR;
                         pack_b(nr, kc, nc - n_direct, rest, p.rsb, p.csb, bbuf, half_nr);
@@ -399,7 +468,10 @@ unsafe fn run_in_blocks<T: Sealed, K: Kernel<T>>(p: &Problem<T>, mc: usize, nc: 
                         let mc = mc_max.min(m - ic);
                         // An indexed A is always packed, so rows read in place are strided.
                         let m_direct = if packs_a { 0 } else { mc / mr * mr };
-                        if m_direct < mc {
+                        if a_ahead {
+                            // Read only, as B above.
+                            abuf = p.packed_a.sliver(kb, ic, kc).cast_mut();
+                        } else if m_direct < mc {
                             p.pack_a_rows(mr, ic + m_direct, mc - m_direct, pc, kc, abuf);
                         }
                         let tile = |ir: usize, jr: usize| {
@@ -578,6 +650,8 @@ mod tests {
             csc: 1,
             a_rows: std::ptr::null(),
             a_cols: std::ptr::null(),
+            packed_a: super::Prepacked::NONE,
+            packed_b: super::Prepacked::NONE,
         };
         // SAFETY: the three row-major matrices are alive and C is exclusive; callers check
         // that the CPU supports `K`.

@@ -21,6 +21,10 @@
 //! streams the large operand once; both x86 families again give the same bits. Which path a
 //! product takes depends on its shape and strides only.
 //!
+//! An operand that meets many others — a layer's weights against every sample of a batch — can
+//! be packed once ([`PackedLhs`], [`PackedRhs`]) and handed to [`gemm_packed_lhs`],
+//! [`gemm_packed_rhs`] or [`gemm_indexed_packed_rhs`], with the bits of the plain product.
+//!
 //! Large products are split over threads ([`crate::set_num_threads`]) by blocks of rows or
 //! columns of `C`, never along `k`: every element of `C` is computed by the same sequence of
 //! operations whatever the thread count, so results are bit-identical for any thread count.
@@ -31,6 +35,7 @@ mod driver;
 mod interleave;
 mod kernel;
 mod pack;
+mod packed;
 mod view;
 #[cfg(target_arch = "x86_64")]
 mod x86;
@@ -40,6 +45,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use driver::ActiveKernel;
 
+pub use packed::{PackedLhs, PackedRhs, gemm_indexed_packed_rhs, gemm_packed_lhs, gemm_packed_rhs};
 pub use view::{IndexedRef, MatMut, MatRef};
 
 /// Element types [`gemm`] supports: `f32` and `f64`. Sealed.
@@ -69,6 +75,8 @@ pub(crate) mod sealed {
         );
         /// The `(MR, NR)` tile and the `k`-slice `KC` of the kernel family.
         fn blocking(kernel: super::driver::ActiveKernel) -> (usize, usize, usize);
+        /// The width of the family's half-width tiles (the last sliver of `B` is padded to it).
+        fn half_nr(kernel: super::driver::ActiveKernel) -> usize;
         /// The family's kernel for products computed as dot products (see `dot.rs`), if any.
         fn dot_kernel(kernel: super::driver::ActiveKernel) -> Option<super::dot::DotFn<Self>>;
     }
@@ -271,23 +279,9 @@ pub fn gemm_with<T: GemmScalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
-    let a_operand = AOperand {
-        // SAFETY: the view's constructor checked that its elements lie inside its slice, so
-        // the offset is in bounds (or the view is empty and the pointer is never read).
-        ptr: unsafe {
-            a.data().as_ptr().add(if a.rows() * a.cols() == 0 {
-                0
-            } else {
-                a.offset()
-            })
-        },
-        rsa: a.row_stride(),
-        csa: a.col_stride(),
-        rows: std::ptr::null(),
-        cols: std::ptr::null(),
-    };
+    let a_operand = AOperand::strided(&a);
     // SAFETY: A's pointer and strides come from a bounds-checked view.
-    unsafe { checked_product(opts, alpha, a.shape(), a_operand, b, beta, c) }
+    unsafe { checked_product(opts, alpha, a_operand, b, beta, c, Ahead::NONE) }
 }
 
 /// `C ← α·A·B + β·C` where `A` is an [`IndexedRef`]: a matrix read through offset tables, such
@@ -342,19 +336,14 @@ pub fn gemm_indexed_with<T: GemmScalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
-    let a_operand = AOperand {
-        ptr: a.data().as_ptr(),
-        rsa: 0,
-        csa: 0,
-        rows: a.row_offsets().as_ptr(),
-        cols: a.col_offsets().as_ptr(),
-    };
+    let a_operand = AOperand::indexed(&a);
     // SAFETY: `IndexedRef::new` checked that every element of A lies inside its slice.
-    unsafe { checked_product(opts, alpha, a.shape(), a_operand, b, beta, c) }
+    unsafe { checked_product(opts, alpha, a_operand, b, beta, c, Ahead::NONE) }
 }
 
 /// The `A` of a product: strided (`rows` null) or indexed, as [`driver::Problem`] takes it.
 struct AOperand<T> {
+    shape: [usize; 2],
     ptr: *const T,
     rsa: isize,
     csa: isize,
@@ -362,23 +351,73 @@ struct AOperand<T> {
     cols: *const usize,
 }
 
-/// Checks that `A` (of `a_shape`), `B` and `C` chain, then runs the product.
+impl<T: Copy> AOperand<T> {
+    /// A strided view's pointer and strides.
+    fn strided(a: &MatRef<'_, T>) -> Self {
+        AOperand {
+            shape: a.shape(),
+            // SAFETY: the view's constructor checked that its elements lie inside its slice,
+            // so the offset is in bounds (or the view is empty and the pointer is never read).
+            ptr: unsafe {
+                a.data().as_ptr().add(if a.rows() * a.cols() == 0 {
+                    0
+                } else {
+                    a.offset()
+                })
+            },
+            rsa: a.row_stride(),
+            csa: a.col_stride(),
+            rows: std::ptr::null(),
+            cols: std::ptr::null(),
+        }
+    }
+
+    /// An indexed view's data and offset tables.
+    fn indexed(a: &IndexedRef<'_, T>) -> Self {
+        AOperand {
+            shape: a.shape(),
+            ptr: a.data().as_ptr(),
+            rsa: 0,
+            csa: 0,
+            rows: a.row_offsets().as_ptr(),
+            cols: a.col_offsets().as_ptr(),
+        }
+    }
+}
+
+/// Operands packed ahead of a product ([`PackedLhs`], [`PackedRhs`]).
+#[derive(Clone, Copy)]
+struct Ahead<T> {
+    a: driver::Prepacked<T>,
+    b: driver::Prepacked<T>,
+}
+
+impl<T> Ahead<T> {
+    const NONE: Self = Ahead {
+        a: driver::Prepacked::NONE,
+        b: driver::Prepacked::NONE,
+    };
+}
+
+/// Checks that `A`, `B` and `C` chain, then runs the product, reading the operands packed
+/// `ahead` from there.
 ///
 /// # Safety
-/// Every element `a` addresses for an `a_shape` matrix must be readable and lie outside `C`.
+/// Every element `a` addresses must be readable and lie outside `C`; an operand packed ahead
+/// must be that operand packed for the kernel `opts` resolves to.
 #[track_caller]
 unsafe fn checked_product<T: GemmScalar>(
     opts: &GemmOptions,
     alpha: T,
-    a_shape: [usize; 2],
     a: AOperand<T>,
     b: MatRef<'_, T>,
     beta: T,
     mut c: MatMut<'_, T>,
+    ahead: Ahead<T>,
 ) {
-    let [m, k] = a_shape;
+    let [m, k] = a.shape;
     if k != b.rows() || m != c.rows() || b.cols() != c.cols() {
-        gemm_shape_mismatch(a_shape, b.shape(), c.shape());
+        gemm_shape_mismatch(a.shape, b.shape(), c.shape());
     }
     let n = b.cols();
     let (rsc, csc, offc) = (c.row_stride(), c.col_stride(), c.offset());
@@ -412,6 +451,8 @@ unsafe fn checked_product<T: GemmScalar>(
         csc,
         a_rows: a.rows,
         a_cols: a.cols,
+        packed_a: ahead.a,
+        packed_b: ahead.b,
     };
     // SAFETY: A is readable (caller); B and C come from bounds-checked views, `MatMut`
     // guarantees distinct elements of C, and C is borrowed mutably so it cannot alias B (nor A,
@@ -460,6 +501,8 @@ pub unsafe fn gemm_raw<T: GemmScalar>(
         csc,
         a_rows: std::ptr::null(),
         a_cols: std::ptr::null(),
+        packed_a: driver::Prepacked::NONE,
+        packed_b: driver::Prepacked::NONE,
     };
     // SAFETY: forwarded from this function's contract.
     unsafe { driver::gemm_problem(&GemmOptions::default(), p) }
@@ -486,6 +529,16 @@ macro_rules! impl_sealed {
                     ActiveKernel::Avx2Fma => unsafe { driver::run::<$t, $avx2>(p) },
                     // SAFETY: forwarded from the caller.
                     ActiveKernel::Portable => unsafe { driver::run::<$t, $portable>(p) },
+                }
+            }
+            fn half_nr(kernel: ActiveKernel) -> usize {
+                fn half<K: kernel::Kernel<$t>>() -> usize {
+                    <K::Half as kernel::Kernel<$t>>::NR
+                }
+                match kernel {
+                    ActiveKernel::Avx512 => half::<$avx512>(),
+                    ActiveKernel::Avx2Fma => half::<$avx2>(),
+                    ActiveKernel::Portable => half::<$portable>(),
                 }
             }
             fn blocking(kernel: ActiveKernel) -> (usize, usize, usize) {

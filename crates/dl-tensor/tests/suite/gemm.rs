@@ -5,7 +5,8 @@
 
 use dl_tensor::Float;
 use dl_tensor::gemm::{
-    GemmOptions, IndexedRef, KernelChoice, MatMut, MatRef, gemm, gemm_indexed, gemm_indexed_with,
+    GemmOptions, IndexedRef, KernelChoice, MatMut, MatRef, PackedLhs, PackedRhs, gemm,
+    gemm_indexed, gemm_indexed_packed_rhs, gemm_indexed_with, gemm_packed_lhs, gemm_packed_rhs,
     gemm_raw, gemm_with, kernel_name_for,
 };
 
@@ -746,6 +747,111 @@ fn an_indexed_a_gives_the_bits_of_the_written_out_matrix() {
                 }
                 let o = opts(kernel, threads);
                 indexed_against_written_out::<f32>(m, k, n, 0.0, ROW_PATTERNS[2], &o);
+            }
+        }
+    }
+}
+
+/// `m×k·k×n` with `A` packed ahead, then `B`, against the plain product of the same views and
+/// options: bit for bit, the packed storage reused from one product to the next.
+fn packed_against_plain<T: Float + dl_tensor::gemm::GemmScalar>(
+    (m, k, n): (usize, usize, usize),
+    (a_layout, b_layout): (Layout, Layout),
+    beta: f64,
+    opts: &GemmOptions,
+    storage: &mut Vec<T>,
+) {
+    let mut g = Gen(0x9ac4 ^ (m * 131 + k * 7 + n) as u64);
+    let mut fill = || T::lit(g.next());
+    let a = Mat::new(m, k, a_layout, &mut fill, T::lit(f64::NAN));
+    let b = Mat::new(k, n, b_layout, &mut fill, T::lit(f64::NAN));
+    let c0 = Mat::new(m, n, Layout::Row, &mut fill, T::lit(f64::NAN));
+    let (alpha, beta) = (T::lit(0.75), T::lit(beta));
+    let case = format!("{m}×{k}·{k}×{n}, {a_layout:?}·{b_layout:?}, β {beta:?}, {opts:?}");
+    let mut want = Mat {
+        buf: c0.buf.clone(),
+        ..c0
+    };
+    gemm_with(opts, alpha, a.view(), b.view(), beta, want.view_mut());
+
+    let mut got = Mat {
+        buf: c0.buf.clone(),
+        ..c0
+    };
+    let packed = PackedLhs::new(opts, a.view(), storage);
+    assert_eq!(packed.shape(), [m, k]);
+    gemm_packed_lhs(alpha, &packed, b.view(), beta, got.view_mut());
+    assert!(same_bits(&want.buf, &got.buf), "A packed: {case}");
+
+    let mut got = Mat {
+        buf: c0.buf.clone(),
+        ..c0
+    };
+    let packed = PackedRhs::new(opts, b.view(), storage);
+    assert_eq!(packed.shape(), [k, n]);
+    gemm_packed_rhs(alpha, a.view(), &packed, beta, got.view_mut());
+    assert!(same_bits(&want.buf, &got.buf), "B packed: {case}");
+}
+
+#[test]
+fn packed_operands_give_the_bits_of_the_plain_product() {
+    // Edge slivers both ways (a last B sliver of at most half a tile and of more), several
+    // k-slices, one row of tiles, the dot-product shapes (≤ 8 rows or columns, k ≥ 256), products
+    // split over two threads, transposed and strided operands, every kernel family.
+    let shapes = [
+        (1, 1, 1),
+        (13, 9, 16),
+        (5, 300, 700),
+        (8, 520, 6),
+        (100, 144, 40),
+        (250, 600, 45),
+        (300, 27, 200),
+        (64, 1100, 33),
+    ];
+    let layouts = [
+        (Layout::Row, Layout::Row),
+        (Layout::Col, Layout::Col),
+        (Layout::Row, Layout::Col),
+        (Layout::Wide, Layout::Reversed),
+    ];
+    let (mut s32, mut s64) = (Vec::new(), Vec::new());
+    for kernel in KERNELS {
+        for threads in [1, 2] {
+            let o = opts(kernel, threads);
+            for &shape in &shapes {
+                for (i, &layout) in layouts.iter().enumerate() {
+                    let beta = [0.0, 1.0][i % 2];
+                    packed_against_plain::<f32>(shape, layout, beta, &o, &mut s32);
+                    packed_against_plain::<f64>(shape, layout, beta, &o, &mut s64);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn an_indexed_a_against_a_packed_b_gives_the_bits_of_the_indexed_product() {
+    let (width, plane) = (37usize, 37 * 40);
+    let mut storage = Vec::new();
+    for kernel in KERNELS {
+        for threads in [1, 2] {
+            let o = opts(kernel, threads);
+            for &(m, k, n) in &[(13, 9, 16), (250, 600, 45), (300, 27, 200)] {
+                let rows: Vec<usize> = (0..m).map(ROW_PATTERNS[1]).collect();
+                let cols: Vec<usize> = (0..k)
+                    .map(|p| (p / 9) * plane + (p % 9 / 3) * width + p % 3)
+                    .collect();
+                let len = rows.iter().max().unwrap() + cols.iter().max().unwrap() + 1;
+                let mut g = Gen(0x1d40 ^ (m * 131 + k) as u64);
+                let data: Vec<f32> = (0..len).map(|_| g.next() as f32).collect();
+                let b: Vec<f32> = (0..k * n).map(|_| g.next() as f32).collect();
+                let a = IndexedRef::new(&data, &rows, &cols);
+                let b = MatRef::row_major(&b, k, n);
+                let (mut want, mut got) = (vec![0.0f32; m * n], vec![0.0f32; m * n]);
+                gemm_indexed_with(&o, 1.0, a, b, 0.0, MatMut::row_major(&mut want, m, n));
+                let packed = PackedRhs::new(&o, b, &mut storage);
+                gemm_indexed_packed_rhs(1.0, a, &packed, 0.0, MatMut::row_major(&mut got, m, n));
+                assert_eq!(bits32(&want), bits32(&got), "{m}×{k}·{k}×{n}, {o:?}");
             }
         }
     }
