@@ -59,6 +59,8 @@ mod init;
 mod layer;
 mod output_buffer;
 mod pooling;
+#[cfg(target_arch = "x86_64")]
+mod pooling_x86;
 mod relu;
 mod sigmoid;
 mod softmax_loss;

@@ -27,7 +27,8 @@ pub enum PoolKind {
 /// `im2col` first; the values are the same). Max pooling caches where each window's (first)
 /// maximum came from, and backward adds `dout` there; average pooling spreads `dout` evenly over
 /// each window. Overlapping windows add up. As in the course, padding is zeros and counts in both
-/// the maximum and the mean. Samples run in parallel; the output and input gradient go into
+/// the maximum and the mean. On an x86-64 CPU with AVX2, `f32` max pooling without padding
+/// (other than the course's 2×2, stride 2) scans eight windows at a time, with the same picks. Samples run in parallel; the output and input gradient go into
 /// [`OutputBuffer`]s and the cache is overwritten in place, so a warm step allocates nothing.
 ///
 /// # Shapes
@@ -292,8 +293,16 @@ impl Windows {
     /// For every output of one sample (`C, OH, OW` order), where its window's first maximum
     /// is (padding counts as 0; NaN wins, so it propagates).
     fn argmax_sample<T: Float>(&self, image: &[T], argmax: &mut [usize]) {
+        let course_2x2 = (self.ph, self.pw, self.stride, self.pad) == (2, 2, 2, 0);
+        #[cfg(target_arch = "x86_64")]
+        if !course_2x2
+            && let Some(image) = as_f32(image)
+            && self.argmax_sample_avx2(image, argmax)
+        {
+            return;
+        }
         match (self.ph, self.pw) {
-            (2, 2) if self.stride == 2 && self.pad == 0 => self.argmax_sample_2x2(image, argmax),
+            _ if course_2x2 => self.argmax_sample_2x2(image, argmax),
             (2, 2) => self.argmax_sample_window::<T, 2, 2>(image, argmax),
             (3, 3) => self.argmax_sample_window::<T, 3, 3>(image, argmax),
             _ => self.argmax_sample_window::<T, 0, 0>(image, argmax),
@@ -333,6 +342,47 @@ impl Windows {
                 }
             }
         }
+    }
+
+    /// [`Windows::argmax_sample`] for `f32` without padding on a CPU with AVX2: eight outputs
+    /// of a line at a time ([`crate::pooling_x86`]). Returns `false`, having written nothing,
+    /// when it does not apply.
+    #[cfg(target_arch = "x86_64")]
+    fn argmax_sample_avx2(&self, image: &[f32], argmax: &mut [usize]) -> bool {
+        use crate::pooling_x86::{LANES, argmax_windows, available};
+        /// The most window elements the offsets table holds.
+        const MAX_WINDOW: usize = 64;
+        let (w, s, pw, elements) = (self.w, self.stride, self.pw, self.ph * self.pw);
+        let fits_i32 = |v: usize| i32::try_from(v).is_ok();
+        if self.pad != 0
+            || elements > MAX_WINDOW
+            || !fits_i32(self.ph * w)
+            || !fits_i32(LANES * s)
+            || !available()
+        {
+            return false;
+        }
+        let mut offsets = [0usize; MAX_WINDOW];
+        for (e, offset) in offsets.iter_mut().enumerate().take(elements) {
+            *offset = e / pw * w + e % pw;
+        }
+        let offsets = &offsets[..elements];
+        let mut at = [0i32; LANES];
+        for (ci, plane) in argmax.chunks_exact_mut(self.oh * self.ow).enumerate() {
+            for (oy, row) in plane.chunks_exact_mut(self.ow).enumerate() {
+                let top = (ci * self.h + oy * s) * w;
+                for (k, slots) in row.chunks_mut(LANES).enumerate() {
+                    let first = top + k * LANES * s;
+                    // SAFETY: AVX2 is available; the windows of these outputs lie inside the
+                    // sample (no padding), and the offsets and strides fit `i32` (checked).
+                    unsafe { argmax_windows(image, first, s, slots.len(), offsets, &mut at) };
+                    for (o, (slot, &from)) in slots.iter_mut().zip(&at).enumerate() {
+                        *slot = first + o * s + from as usize;
+                    }
+                }
+            }
+        }
+        true
     }
 
     /// [`Windows::argmax_sample`] with the window known at compile time (`PH, PW > 0`) or not
@@ -413,6 +463,15 @@ impl Windows {
             });
         }
     }
+}
+
+/// `values` as `f32`, when that is what `T` is.
+#[cfg(target_arch = "x86_64")]
+fn as_f32<T: Float>(values: &[T]) -> Option<&[f32]> {
+    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()).then(|| {
+        // SAFETY: `T` is `f32`, so the slice is one of `f32`.
+        unsafe { std::slice::from_raw_parts(values.as_ptr().cast(), values.len()) }
+    })
 }
 
 /// Whether `v` replaces `best` as a window's maximum: it is greater, or NaN where `best` is not

@@ -3,7 +3,7 @@
 use crate::common::{TOL, assert_close, distinct, randn, rng};
 use dl_layers::gradcheck::check_layer;
 use dl_layers::{GlobalAvgPool, GlobalMaxPool, Layer, Mode, Pooling};
-use dl_tensor::Tensor;
+use dl_tensor::{Float, Tensor};
 
 /// Pools each window with `reduce` (zero padding, as the course).
 fn naive_pool(
@@ -205,59 +205,80 @@ fn every_2x2_window_of_three_values_routes_to_its_first_maximum() {
     }
 }
 
-#[test]
-fn overlapping_3x3_windows_route_to_their_first_maximum() {
-    // 3×3 windows with stride 2 (AlexNet's pooling, which finds each line's winner once for
-    // the two windows sharing it), over values with many ties and NaNs: every window's output
-    // is its first NaN or else its first maximum in reading order, and its gradient goes
-    // there, added up where windows overlap. Odd and even sizes, a last column left over.
+/// Max pooling of `shape` with `k×k` windows and stride `stride` over values with many ties
+/// and NaNs, in `T`: every window's output is its first NaN or else its first maximum in
+/// reading order, and its gradient goes there, added up where windows overlap.
+fn windows_route_to_their_first_maximum<T: Float>(shape: [usize; 4], k: usize, stride: usize) {
     let values = [0.0, 1.0, 2.0, f64::NAN];
-    for (k, shape) in [[2, 3, 9, 11], [1, 2, 13, 14], [1, 1, 3, 3]]
-        .into_iter()
-        .enumerate()
-    {
-        let [n, c, h, w] = shape;
-        let mut state = 17 + k as u64;
-        let image: Vec<f64> = (0..n * c * h * w)
-            .map(|_| {
-                state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                values[(state >> 60) as usize % 4]
-            })
-            .collect();
-        let (oh, ow) = ((h - 3) / 2 + 1, (w - 3) / 2 + 1);
-        let x = Tensor::from_vec(image.clone(), shape);
-        let mut pool = Pooling::max(3, 3, 2, 0);
-        let y = pool.forward(&x, Mode::Train).to_vec();
-        let dout: Vec<f64> = (0..n * c * oh * ow).map(|o| (o + 1) as f64).collect();
-        let dx = pool
-            .backward(&Tensor::from_vec(dout.clone(), [n, c, oh, ow]))
-            .to_vec();
-        let mut want_dx = vec![0.0; image.len()];
-        for o in 0..dout.len() {
-            let (plane, oy, ox) = (o / (oh * ow), o / ow % oh, o % ow);
-            let mut first: Option<usize> = None;
-            for ky in 0..3 {
-                for kx in 0..3 {
-                    let i = (plane * h + 2 * oy + ky) * w + 2 * ox + kx;
-                    let replaces = first.is_none_or(|f| {
-                        let (v, best) = (image[i], image[f]);
-                        v > best || v.is_nan() && !best.is_nan()
-                    });
-                    if replaces {
-                        first = Some(i);
-                    }
+    let [n, c, h, w] = shape;
+    let mut state = 17 + (h * w) as u64;
+    let image: Vec<f64> = (0..n * c * h * w)
+        .map(|_| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            values[(state >> 60) as usize % 4]
+        })
+        .collect();
+    let (oh, ow) = ((h - k) / stride + 1, (w - k) / stride + 1);
+    let x = Tensor::from_vec(image.iter().map(|&v| T::lit(v)).collect(), shape);
+    let mut pool = Pooling::<T>::max(k, k, stride, 0);
+    let y = pool.forward(&x, Mode::Train).to_vec();
+    let dout: Vec<T> = (0..n * c * oh * ow)
+        .map(|o| T::lit((o + 1) as f64))
+        .collect();
+    let dx = pool
+        .backward(&Tensor::from_vec(dout.clone(), [n, c, oh, ow]))
+        .to_vec();
+    let mut want_dx = vec![T::zero(); image.len()];
+    for o in 0..dout.len() {
+        let (plane, oy, ox) = (o / (oh * ow), o / ow % oh, o % ow);
+        let mut first: Option<usize> = None;
+        for ky in 0..k {
+            for kx in 0..k {
+                let i = (plane * h + stride * oy + ky) * w + stride * ox + kx;
+                let replaces = first.is_none_or(|f| {
+                    let (v, best) = (image[i], image[f]);
+                    v > best || v.is_nan() && !best.is_nan()
+                });
+                if replaces {
+                    first = Some(i);
                 }
             }
-            let first = first.unwrap();
-            assert_eq!(
-                y[o].to_bits(),
-                image[first].to_bits(),
-                "{shape:?}: output {o}"
-            );
-            want_dx[first] += dout[o];
         }
-        assert_eq!(dx, want_dx, "{shape:?}");
+        let first = first.unwrap();
+        let (got, want) = (y[o].as_f64(), image[first]);
+        assert!(
+            got == want || got.is_nan() && want.is_nan(),
+            "{shape:?}: output {o} is {got}, want {want}"
+        );
+        want_dx[first] += dout[o];
+    }
+    assert_eq!(dx, want_dx, "{shape:?}");
+}
+
+#[test]
+fn overlapping_3x3_windows_route_to_their_first_maximum() {
+    // 3×3 windows with stride 2 (AlexNet's pooling), in f64 and in f32 (eight outputs of a line
+    // at a time on a CPU with AVX2, then the line's last few): odd and even sizes, a last column
+    // left over, lines of 1, 4, 5, 6, 10 and 19 outputs.
+    for shape in [
+        [2, 3, 9, 11],
+        [1, 2, 13, 14],
+        [1, 1, 3, 3],
+        [2, 2, 7, 21],
+        [1, 2, 5, 40],
+    ] {
+        windows_route_to_their_first_maximum::<f64>(shape, 3, 2);
+        windows_route_to_their_first_maximum::<f32>(shape, 3, 2);
+    }
+    // Other windows and strides through the same paths.
+    for (shape, k, stride) in [
+        ([1, 2, 6, 37], 2, 2),
+        ([1, 1, 5, 30], 3, 1),
+        ([1, 1, 9, 50], 5, 3),
+    ] {
+        windows_route_to_their_first_maximum::<f64>(shape, k, stride);
+        windows_route_to_their_first_maximum::<f32>(shape, k, stride);
     }
 }
