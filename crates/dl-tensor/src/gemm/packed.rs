@@ -186,22 +186,8 @@ pub fn gemm_packed_rhs<T: GemmScalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
-    let ahead = Ahead {
-        a: Prepacked::NONE,
-        b: b.packed.ahead(),
-    };
-    // SAFETY: as in `gemm_packed_lhs`, for B.
-    unsafe {
-        super::checked_product(
-            &b.packed.opts,
-            alpha,
-            AOperand::strided(&a),
-            b.view,
-            beta,
-            c,
-            ahead,
-        )
-    }
+    // SAFETY: A's view is bounds-checked.
+    unsafe { with_packed_rhs(alpha, AOperand::strided(&a), b, beta, c) }
 }
 
 /// [`gemm_indexed`](super::gemm_indexed) with `B` packed ahead (a convolution's filters against
@@ -218,20 +204,27 @@ pub fn gemm_indexed_packed_rhs<T: GemmScalar>(
     beta: T,
     c: MatMut<'_, T>,
 ) {
+    // SAFETY: `IndexedRef::new` checked A's elements.
+    unsafe { with_packed_rhs(alpha, AOperand::indexed(&a), b, beta, c) }
+}
+
+/// The product of `a` (as the driver takes it) and `b`, read from its packed slivers.
+///
+/// # Safety
+/// Every element `a` addresses must be readable and lie outside `C`.
+#[track_caller]
+unsafe fn with_packed_rhs<T: GemmScalar>(
+    alpha: T,
+    a: AOperand<T>,
+    b: &PackedRhs<'_, T>,
+    beta: T,
+    c: MatMut<'_, T>,
+) {
     let ahead = Ahead {
         a: Prepacked::NONE,
         b: b.packed.ahead(),
     };
-    // SAFETY: `IndexedRef::new` checked A's elements; B as in `gemm_packed_rhs`.
-    unsafe {
-        super::checked_product(
-            &b.packed.opts,
-            alpha,
-            AOperand::indexed(&a),
-            b.view,
-            beta,
-            c,
-            ahead,
-        )
-    }
+    // SAFETY: A as the caller says; B's packed slivers are its view packed for its options'
+    // kernel.
+    unsafe { super::checked_product(&b.packed.opts, alpha, a, b.view, beta, c, ahead) }
 }
