@@ -28,8 +28,9 @@ pub enum PoolKind {
 /// maximum came from, and backward adds `dout` there; average pooling spreads `dout` evenly over
 /// each window. Overlapping windows add up. As in the course, padding is zeros and counts in both
 /// the maximum and the mean. On an x86-64 CPU with AVX2, `f32` max pooling without padding
-/// (other than the course's 2×2, stride 2) scans eight windows at a time, with the same picks. Samples run in parallel; the output and input gradient go into
-/// [`OutputBuffer`]s and the cache is overwritten in place, so a warm step allocates nothing.
+/// (other than the course's 2×2, stride 2) scans eight windows at a time, with the same picks.
+/// Samples run in parallel; the output and input gradient go into [`OutputBuffer`]s and the
+/// cache is overwritten in place, so a warm step allocates nothing.
 ///
 /// # Shapes
 /// - input: `(N, C, H, W)`.

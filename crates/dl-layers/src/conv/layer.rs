@@ -367,8 +367,8 @@ impl<T: Float> Convolution<T> {
 /// Whether forward and the weight gradient read the column matrix straight from the (padded)
 /// images instead of writing it out block by block: when one sample's column matrix is larger
 /// than a block ([`samples_per_block`]'s budget), so that written out it would go through
-/// memory, as in AlexNet's layers. A column block that stays in cache is cheaper to write than to gather
-/// into the GEMM's packed slivers (BENCHMARKS.md). Both give the same bits.
+/// memory, as in AlexNet's layers. A column block that stays in cache is cheaper to write than
+/// to gather into the GEMM's packed slivers (BENCHMARKS.md). Both give the same bits.
 fn reads_windows_in_place<T>(g: &Geometry) -> bool {
     column_bytes_per_sample::<T>(g) > BLOCK_BYTES
 }
