@@ -3,7 +3,9 @@
 //! Results never depend on the thread count: work is split over outputs, never over a reduction,
 //! and each task runs exactly once, whichever thread claims it. Threads claim tasks one by one
 //! from a shared counter, so a worker whose core another process has taken leaves its tasks to
-//! the others instead of holding the call up.
+//! the others instead of holding the call up; and while other processes keep cores busy (the
+//! kernel's count of runnable threads, looked at every millisecond), calls run on the cores
+//! left, down to the calling thread alone.
 //! The runner keeps its worker threads for the life of the process and hands them work through
 //! a mutex and condition variables, so after the workers have started a parallel call allocates
 //! nothing. A waiting thread spins for up to a millisecond before it sleeps: waking a sleeping
@@ -81,11 +83,12 @@ fn threads_named(value: Option<&str>) -> Result<Option<usize>, String> {
 /// Runs `task(i)` for every `i` in `0..n_tasks`, spread over up to [`num_threads`] threads.
 ///
 /// Runs inline when one thread is configured, there is only one task, the call is nested in
-/// another parallel call, or another thread is using the workers. If a worker thread cannot be
+/// another parallel call, another thread is using the workers, or other processes keep the
+/// other cores busy. If a worker thread cannot be
 /// started, the call runs on those that did (down to the calling thread alone), no more are
 /// tried, and one warning line goes to stderr; the results are the same.
 pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
-    for_each_task_with(num_threads(), n_tasks, task);
+    for_each_task_with(threads_for_now(), n_tasks, task);
 }
 
 /// Runs `task(i, chunk_i)` for every `chunk_len`-element chunk of `data` (the last may be
@@ -156,7 +159,7 @@ pub fn for_each_chunk_with_scratch<T: Send, S: Send>(
     );
     let len = data.len();
     let chunks = len.div_ceil(chunk_len);
-    let threads = num_threads().min(scratch.len()).min(chunks);
+    let threads = threads_for_now().min(scratch.len()).min(chunks);
     let (base, scratch) = (
         SharedMut(data.as_mut_ptr()),
         SharedMut(scratch.as_mut_ptr()),
@@ -272,7 +275,10 @@ fn grow(crew: &mut Vec<&'static Worker>, wanted: usize) -> usize {
     let wanted = wanted.min(MAX_WORKERS.load(Ordering::Relaxed));
     while crew.len() < wanted {
         match Worker::spawn(crew.len()) {
-            Ok(worker) => crew.push(worker),
+            Ok(worker) => {
+                crew.push(worker);
+                STARTED_WORKERS.store(crew.len(), Ordering::Relaxed);
+            }
             Err(e) => {
                 MAX_WORKERS.store(crew.len(), Ordering::Relaxed);
                 eprintln!(
@@ -288,6 +294,19 @@ fn grow(crew: &mut Vec<&'static Worker>, wanted: usize) -> usize {
     }
     crew.len().min(wanted)
 }
+
+/// Starts workers until there are `wanted` (unless another thread holds them): what the next
+/// call on `wanted + 1` threads would do.
+fn start_workers(wanted: usize) {
+    if STARTED_WORKERS.load(Ordering::Relaxed) < wanted
+        && let Ok(mut crew) = CREW.try_lock()
+    {
+        grow(&mut crew, wanted);
+    }
+}
+
+/// How many worker threads have started.
+static STARTED_WORKERS: AtomicUsize = AtomicUsize::new(0);
 
 /// How many worker threads may exist: unlimited until the system refused to start one.
 static MAX_WORKERS: AtomicUsize = AtomicUsize::new(usize::MAX);
@@ -371,6 +390,9 @@ struct Worker {
     assigned: AtomicBool,
     /// Set (under the lock) when a result is posted, cleared when the caller takes it.
     done: AtomicBool,
+    /// Set (under the lock) as the worker goes to sleep, cleared as it is woken (by the
+    /// caller that hands it a job, or as it wakes): [`AWAKE_WORKERS`] counts the others.
+    asleep: AtomicBool,
 }
 
 /// How long a waiting thread spins on its hint before it sleeps on the condition variable:
@@ -461,6 +483,180 @@ fn spin_on(flag: &AtomicBool) -> bool {
     }
 }
 
+/// How often parallel calls look at how many threads the system has runnable.
+const RUNNABLE_LOOKED_AT_EVERY: Duration = Duration::from_millis(1);
+
+/// Cores left to our threads at the last look ([`usize::MAX`]: no look yet, or not known on
+/// this system), and when it was taken (nanoseconds after [`clock_base`]).
+static FREE_CORES: AtomicUsize = AtomicUsize::new(usize::MAX);
+static FREE_CORES_AT_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Since when every look has found cores taken (nanoseconds after [`clock_base`]; 0: the last
+/// look found all free).
+static TAKEN_SINCE_NS: AtomicU64 = AtomicU64::new(0);
+
+/// How long looks must find cores taken before parallel calls use fewer threads: longer than
+/// the bursts of an idle machine's own threads (BENCHMARKS.md, session 17).
+const TAKEN_FOR: Duration = Duration::from_millis(6);
+
+/// Worker threads not asleep on their condition variable: runnable threads of ours.
+static AWAKE_WORKERS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many of `wanted` threads a parallel call should run on now: all of them, unless
+/// runnable threads of other processes (or other threads of the program) leave fewer cores
+/// free; never fewer than one. A parallel call waits for its slowest thread, and a thread that
+/// shares its core with a competitor is preempted every few milliseconds, so two threads
+/// beside one competitor on two cores are slower than one (BENCHMARKS.md, session 17).
+///
+/// Looks at most every [`RUNNABLE_LOOKED_AT_EVERY`] at the kernel's count of runnable threads
+/// (`/proc/loadavg`), less ours (the calling thread and the awake workers), against the
+/// machine's cores. Only where the cores we may use are all the machine's: in a container
+/// limited to some of a larger machine's cores the count says nothing about ours, and
+/// `wanted` is kept, as it is on systems without `/proc` and when more threads are configured
+/// than there are cores (those threads take each other's cores by the user's choice).
+pub(crate) fn threads_for(wanted: usize) -> usize {
+    match Machine::get() {
+        Some(machine) if (2..=machine.cores).contains(&wanted) => {
+            let threads = wanted.min(free_cores(machine).max(1));
+            if threads < wanted {
+                // Started now, so that the first call on more threads does not start them.
+                start_workers(wanted - 1);
+            }
+            threads
+        }
+        _ => wanted.max(1),
+    }
+}
+
+/// [`threads_for`] the configured [`num_threads`].
+pub(crate) fn threads_for_now() -> usize {
+    threads_for(num_threads())
+}
+
+/// Cores of `machine` free for our threads ([`usize::MAX`] when the count cannot be read),
+/// looked at again when the last look is older than [`RUNNABLE_LOOKED_AT_EVERY`].
+fn free_cores(machine: &Machine) -> usize {
+    let now = Instant::now();
+    let now_ns = clock_ns(now);
+    let at = FREE_CORES_AT_NS.load(Ordering::Relaxed);
+    if now_ns.saturating_sub(at) < RUNNABLE_LOOKED_AT_EVERY.as_nanos() as u64
+        // One caller looks at a time; the others take the last look.
+        || FREE_CORES_AT_NS
+            .compare_exchange(at, now_ns, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return FREE_CORES.load(Ordering::Relaxed);
+    }
+    let seen = machine.runnable().map_or(usize::MAX, |runnable| {
+        let ours = 1 + AWAKE_WORKERS.load(Ordering::Relaxed);
+        free_cores_of(machine.cores, runnable, ours)
+    });
+    let since = taken_since(
+        TAKEN_SINCE_NS.load(Ordering::Relaxed),
+        at,
+        now_ns,
+        seen < machine.cores,
+    );
+    TAKEN_SINCE_NS.store(since, Ordering::Relaxed);
+    let free = cores_to_use(since, now_ns, seen);
+    FREE_CORES.store(free, Ordering::Relaxed);
+    free
+}
+
+/// Since when looks have found cores taken (nanoseconds; 0: the last look found them free),
+/// after a look at `now` that found them `taken` or not, the look before at `last` and the
+/// run of taken looks before it begun at `since`. A thread that runs for a moment (a kernel
+/// worker, a daemon's tick) is no competitor: only cores taken at every look for a while
+/// count, with no long gap between the looks.
+fn taken_since(since: u64, last: u64, now: u64, taken: bool) -> u64 {
+    let close = now.saturating_sub(last) <= TAKEN_FOR.as_nanos() as u64;
+    match (taken, since) {
+        (false, _) => 0,
+        (true, 0) => now.max(1),
+        (true, since) if close => since,
+        (true, _) => now.max(1),
+    }
+}
+
+/// The free cores parallel calls act on at `now` ([`usize::MAX`]: all), when looks have found
+/// cores taken since `since` (0: not) and the last found `seen` free.
+fn cores_to_use(since: u64, now: u64, seen: usize) -> usize {
+    if since != 0 && now.saturating_sub(since) >= TAKEN_FOR.as_nanos() as u64 {
+        seen
+    } else {
+        usize::MAX
+    }
+}
+
+/// Cores of `cores` that `runnable` threads, `ours` of them ours, leave to ours.
+fn free_cores_of(cores: usize, runnable: usize, ours: usize) -> usize {
+    cores.saturating_sub(runnable.saturating_sub(ours))
+}
+
+/// What [`free_cores`] reads: the machine's cores, when they are all ours, and the kernel's
+/// count of runnable threads.
+struct Machine {
+    cores: usize,
+    loadavg: std::fs::File,
+}
+
+impl Machine {
+    /// The machine, if this system says how many threads are runnable and every online core
+    /// is one we may run on.
+    fn get() -> Option<&'static Machine> {
+        static MACHINE: OnceLock<Option<Machine>> = OnceLock::new();
+        MACHINE
+            .get_or_init(|| {
+                let online = std::fs::read_to_string("/sys/devices/system/cpu/online").ok()?;
+                let cores = count_cpus(&online)?;
+                let ours = thread::available_parallelism().ok()?.get();
+                let loadavg = std::fs::File::open("/proc/loadavg").ok()?;
+                (cores == ours).then_some(Machine { cores, loadavg })
+            })
+            .as_ref()
+    }
+
+    /// Threads runnable on the whole machine now (running or waiting for a core), ours
+    /// included.
+    #[cfg(unix)]
+    fn runnable(&self) -> Option<usize> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 128];
+        let len = self.loadavg.read_at(&mut buf, 0).ok()?;
+        runnable_in_loadavg(std::str::from_utf8(&buf[..len]).ok()?)
+    }
+
+    #[cfg(not(unix))]
+    fn runnable(&self) -> Option<usize> {
+        None
+    }
+}
+
+/// The runnable count of a `/proc/loadavg` line (`0.50 0.61 0.70 3/245 12345`: the 3).
+fn runnable_in_loadavg(line: &str) -> Option<usize> {
+    line.split_whitespace()
+        .nth(3)?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The number of CPUs in a kernel CPU list such as `0-3,8,10-11`.
+fn count_cpus(list: &str) -> Option<usize> {
+    let mut count = 0;
+    for part in list.trim().split(',') {
+        count += match part.split_once('-') {
+            Some((first, last)) => {
+                let (first, last): (usize, usize) = (first.parse().ok()?, last.parse().ok()?);
+                last.checked_sub(first)? + 1
+            }
+            None => part.parse::<usize>().map(|_| 1).ok()?,
+        };
+    }
+    Some(count)
+}
+
 impl Worker {
     /// Starts worker thread number `index`, or says why the system would not.
     fn spawn(index: usize) -> std::io::Result<&'static Worker> {
@@ -473,6 +669,7 @@ impl Worker {
             changed: Condvar::new(),
             assigned: AtomicBool::new(false),
             done: AtomicBool::new(false),
+            asleep: AtomicBool::new(false),
         };
         // A refused start leaks this small mailbox; no start is tried after one.
         let worker: &'static Worker = Box::leak(Box::new(worker));
@@ -500,6 +697,17 @@ impl Worker {
         }
     }
 
+    /// Marks the worker asleep or awake, counting it in [`AWAKE_WORKERS`].
+    fn set_asleep(&self, asleep: bool) {
+        if self.asleep.swap(asleep, Ordering::Relaxed) != asleep {
+            if asleep {
+                AWAKE_WORKERS.fetch_sub(1, Ordering::Relaxed);
+            } else {
+                AWAKE_WORKERS.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -508,6 +716,8 @@ impl Worker {
         let mut state = self.lock();
         *state = State::Assigned(job);
         self.assigned.store(true, Ordering::Release);
+        // Runnable from the notification on, before it runs.
+        self.set_asleep(false);
         drop(state);
         self.changed.notify_all();
     }
@@ -545,6 +755,7 @@ impl Worker {
     /// The worker thread's loop: wait for a job, run it, report.
     fn serve(&self) {
         IN_TASK.with(|f| f.set(true));
+        AWAKE_WORKERS.fetch_add(1, Ordering::Relaxed);
         *self.lock() = State::Idle;
         self.changed.notify_all();
         loop {
@@ -558,7 +769,9 @@ impl Worker {
                 }
                 // Taken back by the caller, or never there: what comes next is a wake-up.
                 spun = false;
+                self.set_asleep(true);
                 state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+                self.set_asleep(false);
             };
             *state = State::Running;
             self.assigned.store(false, Ordering::Relaxed);
@@ -582,8 +795,9 @@ impl Worker {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::{
-        CONTENDED_FOR, SPIN, SPIN_CONTENDED, for_each_task_with, mark_contended,
-        next_handoff_estimate, spin_limit, threads_named,
+        CONTENDED_FOR, SPIN, SPIN_CONTENDED, TAKEN_FOR, cores_to_use, count_cpus,
+        for_each_task_with, free_cores_of, mark_contended, next_handoff_estimate,
+        runnable_in_loadavg, spin_limit, taken_since, threads_named,
     };
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
@@ -752,6 +966,106 @@ pub(crate) mod tests {
             ns = next_handoff_estimate(ns, 300);
         }
         assert!((200..300).contains(&ns), "{ns}");
+    }
+
+    #[test]
+    fn the_kernels_counts_are_read() {
+        assert_eq!(runnable_in_loadavg("0.50 0.61 0.70 3/245 12345\n"), Some(3));
+        assert_eq!(runnable_in_loadavg("0.50 0.61 0.70"), None);
+        assert_eq!(count_cpus("0-1\n"), Some(2));
+        assert_eq!(count_cpus("0-3,8,10-11"), Some(7));
+        assert_eq!(count_cpus("0"), Some(1));
+        assert_eq!(count_cpus("3-1"), None);
+        assert_eq!(count_cpus("x"), None);
+        // 2 cores, 3 runnable of which 2 ours: one taken. More ours than runnable (a worker
+        // counted awake before it runs): none taken.
+        assert_eq!(free_cores_of(2, 3, 2), 1);
+        assert_eq!(free_cores_of(2, 1, 2), 2);
+        assert_eq!(free_cores_of(2, 5, 1), 0);
+    }
+
+    /// Cores count as taken only after every look has found them so for [`TAKEN_FOR`]; one look
+    /// that finds them free, or a long gap between looks, starts over.
+    #[test]
+    fn only_cores_taken_for_a_while_count() {
+        let ms = |t: f64| (t * 1e6) as u64;
+        let taken_for = TAKEN_FOR.as_nanos() as u64;
+        // Looks every millisecond from t = 10 ms, all finding one core of two free.
+        let (mut since, mut last, mut used) = (0, ms(9.0), vec![]);
+        for i in 0..10 {
+            let now = ms(10.0 + i as f64);
+            since = taken_since(since, last, now, true);
+            used.push(cores_to_use(since, now, 1));
+            last = now;
+        }
+        let first_reduced = used.iter().position(|&c| c == 1).unwrap();
+        assert_eq!(first_reduced as u64, taken_for / ms(1.0), "{used:?}");
+        assert!(used[first_reduced..].iter().all(|&c| c == 1), "{used:?}");
+        // One look that finds the cores free ends it at once.
+        since = taken_since(since, last, last + ms(1.0), false);
+        assert_eq!(since, 0);
+        assert_eq!(cores_to_use(since, last + ms(1.0), 2), usize::MAX);
+        // Two looks far apart are not a while of taken cores.
+        let since = taken_since(ms(10.0), ms(10.0), ms(10.0) + 2 * taken_for, true);
+        assert_eq!(since, ms(10.0) + 2 * taken_for);
+        assert_eq!(cores_to_use(since, since, 1), usize::MAX);
+    }
+
+    /// Set in the child process of [`threads_step_aside_for_a_competitor`].
+    const BUSY_CHILD: &str = "DL_TENSOR_BUSY_CHILD";
+
+    /// With a spinning thread on every core, parallel calls soon run on the calling thread
+    /// alone, and the workers a call on two threads would use have been started all the same
+    /// (a later call on two threads must not start them: starting allocates). In a child
+    /// process, so that its state and spinning threads stay out of the other tests; on a
+    /// system without `/proc` or with one core there is nothing to see.
+    #[test]
+    fn threads_step_aside_for_a_competitor() {
+        let name = "threads::tests::threads_step_aside_for_a_competitor";
+        if std::env::var_os(BUSY_CHILD).is_none() {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([name, "--exact", "--nocapture", "--test-threads=1"])
+                .env(BUSY_CHILD, "1")
+                .output()
+                .unwrap();
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(out.status.code(), Some(0), "{said}");
+            assert!(said.contains("1 passed"), "the child ran the test: {said}");
+            return;
+        }
+        let Some(machine) = super::Machine::get().filter(|m| m.cores >= 2) else {
+            eprintln!("no /proc/loadavg or one core: nothing to see");
+            return;
+        };
+        super::set_num_threads(2);
+        assert_eq!(super::STARTED_WORKERS.load(Ordering::Relaxed), 0);
+        let stop = AtomicBool::new(false);
+        let reduced = std::thread::scope(|s| {
+            for _ in 0..machine.cores {
+                s.spawn(|| {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                });
+            }
+            let start = Instant::now();
+            let mut reduced = false;
+            while !reduced && start.elapsed() < Duration::from_secs(5) {
+                reduced = super::threads_for_now() == 1;
+            }
+            stop.store(true, Ordering::Relaxed);
+            reduced
+        });
+        assert!(
+            reduced,
+            "still on two threads beside {} spinning",
+            machine.cores
+        );
+        assert_eq!(super::STARTED_WORKERS.load(Ordering::Relaxed), 1);
     }
 
     /// How many times each of `n` tasks ran on `threads` threads.

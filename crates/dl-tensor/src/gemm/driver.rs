@@ -9,7 +9,7 @@ use super::kernel::{Carry, Kernel, Part};
 use super::pack::{pack_a, pack_a_indexed, pack_b, with_workspace};
 use super::sealed::Sealed;
 use super::{GemmOptions, resolve};
-use crate::threads::{for_each_task_with, num_threads};
+use crate::threads::{for_each_task_with, num_threads, threads_for};
 
 /// The kernel family actually used for one call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -252,7 +252,7 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
     let kernel = resolve(opts.kernel);
     if let (Some(dot), Some(d)) = (T::dot_kernel(kernel), dots_of(&p)) {
         let threads = if worth_splitting(p.m * p.n * p.k) {
-            opts.threads.unwrap_or_else(num_threads).max(1)
+            threads_for(opts.threads.unwrap_or_else(num_threads))
         } else {
             1
         };
@@ -267,10 +267,11 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         p = p.transposed();
     }
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
-    let mut threads = opts.threads.unwrap_or_else(num_threads).max(1);
-    if !worth_splitting(p.m * p.n * p.k) {
-        threads = 1;
-    }
+    let threads = if worth_splitting(p.m * p.n * p.k) {
+        threads_for(opts.threads.unwrap_or_else(num_threads))
+    } else {
+        1
+    };
     let (tm, tn) = grid(threads, mt, nt, p.k, mr, nr);
     if tm * tn == 1 {
         // SAFETY: forwarded.

@@ -99,7 +99,8 @@ pub enum KernelChoice {
 /// Per-call settings for [`gemm_with`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct GemmOptions {
-    /// Thread count; `None` uses [`crate::num_threads`]. Small products always run on one thread.
+    /// Thread count; `None` uses [`crate::num_threads`]. Small products always run on one thread,
+    /// and products run on fewer while other processes keep cores busy.
     pub threads: Option<usize>,
     /// Kernel family.
     pub kernel: KernelChoice,
