@@ -43,8 +43,9 @@ pub use scalar::Float;
 pub use shape::{MAX_DIMS, Shape, Strides, broadcast_shapes, shape_mismatch};
 pub use tensor::Tensor;
 pub use threads::{
-    THREADS_ENV, for_each_chunk_mut, for_each_chunk_with_scratch, for_each_task, handoff_ns,
-    num_threads, set_num_threads, threads_from_env,
+    FEWER_THREADS_WHEN_BUSY_ENV, THREADS_ENV, fewer_threads_when_busy, for_each_chunk_mut,
+    for_each_chunk_with_scratch, for_each_task, handoff_ns, num_threads,
+    set_fewer_threads_when_busy, set_num_threads, threads_from_env,
 };
 
 /// The `ndarray` crate, for the conversions of the `ndarray` feature.

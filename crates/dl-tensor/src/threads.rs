@@ -61,10 +61,58 @@ fn default_threads() -> usize {
 pub const THREADS_ENV: &str = "DL_NUM_THREADS";
 
 /// The thread count `DL_NUM_THREADS` asks for (`None` when it is unset), or a one-line error
-/// naming a value that is not a positive integer. Programs call it at start-up to refuse a bad
-/// value cleanly; the first parallel call panics with the same line otherwise.
+/// naming a value that is not a positive integer, or a `DL_FEWER_THREADS_WHEN_BUSY` that is
+/// neither `0` nor `1`. Programs call it at start-up to refuse a bad value cleanly; the first
+/// parallel call panics with the same line otherwise.
 pub fn threads_from_env() -> Result<Option<usize>, String> {
+    fewer_when_busy_named(std::env::var(FEWER_THREADS_WHEN_BUSY_ENV).ok().as_deref())?;
     threads_named(std::env::var(THREADS_ENV).ok().as_deref())
+}
+
+/// The environment variable that says whether parallel calls run on fewer threads while other
+/// processes keep cores busy: `1` (the default) or `0` (always [`num_threads`]).
+pub const FEWER_THREADS_WHEN_BUSY_ENV: &str = "DL_FEWER_THREADS_WHEN_BUSY";
+
+/// [`fewer_threads_when_busy`]'s setting: 0 not read yet, 1 off, 2 on.
+static FEWER_WHEN_BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether parallel calls run on fewer than [`num_threads`] threads while other processes keep
+/// cores busy (on by default; `DL_FEWER_THREADS_WHEN_BUSY=0` or
+/// [`set_fewer_threads_when_busy`] turns it off). Results are the same either way; off, a test
+/// that compares thread counts runs on the threads it set even beside other tests.
+///
+/// # Panics
+/// The first call panics if `DL_FEWER_THREADS_WHEN_BUSY` is set to anything but `0` or `1`.
+pub fn fewer_threads_when_busy() -> bool {
+    match FEWER_WHEN_BUSY.load(Ordering::Relaxed) {
+        0 => {
+            let env = std::env::var(FEWER_THREADS_WHEN_BUSY_ENV).ok();
+            let on = fewer_when_busy_named(env.as_deref())
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or(true);
+            set_fewer_threads_when_busy(on);
+            on
+        }
+        setting => setting == 2,
+    }
+}
+
+/// Turns [`fewer_threads_when_busy`] on or off.
+pub fn set_fewer_threads_when_busy(on: bool) {
+    FEWER_WHEN_BUSY.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+}
+
+/// The setting a `DL_FEWER_THREADS_WHEN_BUSY` value asks for (`None`: unset).
+fn fewer_when_busy_named(value: Option<&str>) -> Result<Option<bool>, String> {
+    match value.map(str::trim) {
+        None => Ok(None),
+        Some("1") => Ok(Some(true)),
+        Some("0") => Ok(Some(false)),
+        Some(v) => Err(format!(
+            "{FEWER_THREADS_WHEN_BUSY_ENV}=`{v}`: expected 1 (fewer threads while other \
+             processes keep cores busy) or 0 (always the set count), or unset it"
+        )),
+    }
 }
 
 /// [`threads_from_env`] for the variable's value.
@@ -515,6 +563,9 @@ static AWAKE_WORKERS: AtomicUsize = AtomicUsize::new(0);
 /// `wanted` is kept, as it is on systems without `/proc` and when more threads are configured
 /// than there are cores (those threads take each other's cores by the user's choice).
 pub(crate) fn threads_for(wanted: usize) -> usize {
+    if !fewer_threads_when_busy() {
+        return wanted.max(1);
+    }
     match Machine::get() {
         Some(machine) if (2..=machine.cores).contains(&wanted) => {
             let threads = wanted.min(free_cores(machine).max(1));
@@ -796,11 +847,26 @@ impl Worker {
 pub(crate) mod tests {
     use super::{
         CONTENDED_FOR, SPIN, SPIN_CONTENDED, TAKEN_FOR, cores_to_use, count_cpus,
-        for_each_task_with, free_cores_of, mark_contended, next_handoff_estimate,
-        runnable_in_loadavg, spin_limit, taken_since, threads_named,
+        fewer_when_busy_named, for_each_task_with, free_cores_of, mark_contended,
+        next_handoff_estimate, runnable_in_loadavg, spin_limit, taken_since, threads_named,
     };
     use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
     use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_busy_setting_from_the_environment_is_used_or_refused() {
+        assert_eq!(fewer_when_busy_named(None), Ok(None));
+        assert_eq!(fewer_when_busy_named(Some("0")), Ok(Some(false)));
+        assert_eq!(fewer_when_busy_named(Some(" 1\n")), Ok(Some(true)));
+        assert_eq!(
+            fewer_when_busy_named(Some("yes")),
+            Err(
+                "DL_FEWER_THREADS_WHEN_BUSY=`yes`: expected 1 (fewer threads while other \
+                 processes keep cores busy) or 0 (always the set count), or unset it"
+                    .into()
+            )
+        );
+    }
 
     #[test]
     fn the_thread_count_from_the_environment_is_used_or_refused() {
@@ -1042,6 +1108,7 @@ pub(crate) mod tests {
             return;
         };
         super::set_num_threads(2);
+        super::set_fewer_threads_when_busy(true);
         assert_eq!(super::STARTED_WORKERS.load(Ordering::Relaxed), 0);
         let stop = AtomicBool::new(false);
         let reduced = std::thread::scope(|s| {

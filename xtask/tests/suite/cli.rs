@@ -195,6 +195,30 @@ fn bad_input_gets_a_clear_error_and_no_backtrace() {
     drop(lock);
 }
 
+/// A bad value in one of the library's environment variables stops every command with one line
+/// naming the variable, the value and what was expected.
+#[test]
+fn bad_environment_settings_are_named() {
+    let cases = [
+        ("DL_NUM_THREADS", "0", "positive number of threads"),
+        ("DL_FEWER_THREADS_WHEN_BUSY", "yes", "expected 1"),
+    ];
+    for (var, value, expected) in cases {
+        let out = crate::common::xtask()
+            .args(["list"])
+            .env(var, value)
+            .output()
+            .expect("the xtask binary runs");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{var}={value}: {err}");
+        assert!(!err.contains("panicked"), "{var}={value} panicked: {err}");
+        for w in [var, value, expected] {
+            assert!(err.contains(w), "{var}={value}: `{w}` missing from: {err}");
+        }
+        assert_eq!(err.lines().count(), 1, "{var}={value}: one line: {err}");
+    }
+}
+
 /// Each kind of bad data file, put in place of one file of an otherwise valid tiny MNIST, gets
 /// an error naming that file and the fault, through the command a user runs.
 #[test]

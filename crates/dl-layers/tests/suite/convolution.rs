@@ -343,6 +343,8 @@ fn outputs_handed_out_stay_intact_and_buffers_are_reused_once_dropped() {
 #[test]
 fn one_and_two_threads_give_identical_bits() {
     // One block of 6 samples; then 20 blocks of one sample in 16 groups.
+    // On the threads set, also beside other tests.
+    dl_tensor::set_fewer_threads_when_busy(false);
     let run = |threads: usize, input: [usize; 4]| {
         dl_tensor::set_num_threads(threads);
         let mut conv = Convolution::<f32>::from_params(

@@ -190,6 +190,8 @@ fn callbacks_stop_early_decay_the_learning_rate_and_see_the_gradients() {
 #[test]
 fn the_same_curves_on_one_and_two_threads() {
     let (train, test) = (blobs(200, 10), blobs(50, 11));
+    // On the threads set, also beside other tests.
+    dl_tensor::set_fewer_threads_when_busy(false);
     let run = |threads: usize| {
         dl_tensor::set_num_threads(threads);
         let trainer = Trainer::new(Schedule::Iterations {

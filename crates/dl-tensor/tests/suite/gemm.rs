@@ -227,6 +227,8 @@ const ALPHAS: [f64; 3] = [0.0, 1.0, -0.5];
 const BETAS: [f64; 3] = [0.0, 1.0, 2.0];
 
 fn opts(kernel: KernelChoice, threads: usize) -> GemmOptions {
+    // On the threads asked for, also beside other tests.
+    dl_tensor::set_fewer_threads_when_busy(false);
     GemmOptions {
         threads: Some(threads),
         kernel,
