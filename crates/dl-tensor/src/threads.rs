@@ -132,9 +132,9 @@ fn threads_named(value: Option<&str>) -> Result<Option<usize>, String> {
 ///
 /// Runs inline when one thread is configured, there is only one task, the call is nested in
 /// another parallel call, another thread is using the workers, or other processes keep the
-/// other cores busy. If a worker thread cannot be
-/// started, the call runs on those that did (down to the calling thread alone), no more are
-/// tried, and one warning line goes to stderr; the results are the same.
+/// other cores busy. If a worker thread cannot be started, the call runs on those that did
+/// (down to the calling thread alone), no more are tried, and one warning line goes to stderr;
+/// the results are the same.
 pub fn for_each_task(n_tasks: usize, task: impl Fn(usize) + Sync + Send) {
     for_each_task_with(threads_for_now(), n_tasks, task);
 }
@@ -616,15 +616,14 @@ fn free_cores(machine: &Machine) -> usize {
 
 /// Since when looks have found cores taken (nanoseconds; 0: the last look found them free),
 /// after a look at `now` that found them `taken` or not, the look before at `last` and the
-/// run of taken looks before it begun at `since`. A thread that runs for a moment (a kernel
+/// run of taken looks before it began at `since`. A thread that runs for a moment (a kernel
 /// worker, a daemon's tick) is no competitor: only cores taken at every look for a while
 /// count, with no long gap between the looks.
 fn taken_since(since: u64, last: u64, now: u64, taken: bool) -> u64 {
     let close = now.saturating_sub(last) <= TAKEN_FOR.as_nanos() as u64;
     match (taken, since) {
         (false, _) => 0,
-        (true, 0) => now.max(1),
-        (true, since) if close => since,
+        (true, since) if since != 0 && close => since,
         (true, _) => now.max(1),
     }
 }
