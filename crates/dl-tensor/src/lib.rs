@@ -15,8 +15,8 @@
 //! ```
 //!
 //! Shape mismatches are programming errors: they panic with a message naming the operation and
-//! both shapes. The thread count of parallel kernels is [`set_num_threads`]; results do not
-//! depend on it.
+//! both shapes. The thread count of parallel kernels is [`set_num_threads`] (fewer while other
+//! processes keep cores busy: [`fewer_threads_when_busy`]); results do not depend on it.
 //!
 //! # Features
 //! - `ndarray` (on by default): conversions between [`Tensor`] and `ndarray` arrays of any
