@@ -250,12 +250,12 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         return;
     }
     let kernel = resolve(opts.kernel);
+    let threads = if worth_splitting(p.m * p.n * p.k) {
+        threads_for(opts.threads.unwrap_or_else(num_threads))
+    } else {
+        1
+    };
     if let (Some(dot), Some(d)) = (T::dot_kernel(kernel), dots_of(&p)) {
-        let threads = if worth_splitting(p.m * p.n * p.k) {
-            threads_for(opts.threads.unwrap_or_else(num_threads))
-        } else {
-            1
-        };
         // SAFETY: forwarded; `dot` belongs to the resolved family, which the CPU supports.
         unsafe { run_dots(&d, dot, threads) };
         return;
@@ -267,11 +267,6 @@ pub(crate) unsafe fn gemm_problem<T: Sealed>(opts: &GemmOptions, mut p: Problem<
         p = p.transposed();
     }
     let (mt, nt) = (p.m.div_ceil(mr), p.n.div_ceil(nr));
-    let threads = if worth_splitting(p.m * p.n * p.k) {
-        threads_for(opts.threads.unwrap_or_else(num_threads))
-    } else {
-        1
-    };
     let (tm, tn) = grid(threads, mt, nt, p.k, mr, nr);
     if tm * tn == 1 {
         // SAFETY: forwarded.

@@ -357,15 +357,7 @@ impl<T: Copy> AOperand<T> {
     fn strided(a: &MatRef<'_, T>) -> Self {
         AOperand {
             shape: a.shape(),
-            // SAFETY: the view's constructor checked that its elements lie inside its slice,
-            // so the offset is in bounds (or the view is empty and the pointer is never read).
-            ptr: unsafe {
-                a.data().as_ptr().add(if a.rows() * a.cols() == 0 {
-                    0
-                } else {
-                    a.offset()
-                })
-            },
+            ptr: a.base_ptr(),
             rsa: a.row_stride(),
             csa: a.col_stride(),
             rows: std::ptr::null(),
@@ -422,19 +414,14 @@ unsafe fn checked_product<T: GemmScalar>(
     }
     let n = b.cols();
     let (rsc, csc, offc) = (c.row_stride(), c.col_stride(), c.offset());
-    let (pb, pc);
-    // SAFETY: the views' constructors checked that every element lies inside their slices, so
-    // the offsets are in bounds (or the view is empty and the pointer is never read).
-    unsafe {
-        pb = b
-            .data()
-            .as_ptr()
-            .add(if k * n == 0 { 0 } else { b.offset() });
-        pc = c
-            .data_mut()
+    let pb = b.base_ptr();
+    // SAFETY: the view's constructor checked that every element lies inside its slice, so the
+    // offset is in bounds (or the view is empty and the pointer is never read).
+    let pc = unsafe {
+        c.data_mut()
             .as_mut_ptr()
-            .add(if m * n == 0 { 0 } else { offc });
-    }
+            .add(if m * n == 0 { 0 } else { offc })
+    };
     let p = driver::Problem {
         m,
         n,

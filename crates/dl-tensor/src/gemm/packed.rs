@@ -87,7 +87,7 @@ fn pack<'a, T: GemmScalar>(
         buf.resize(len, T::ZERO);
     }
     if len > 0 {
-        let base = AOperand::strided(view).ptr;
+        let base = view.base_ptr();
         let (rs, cs) = (view.row_stride(), view.col_stride());
         for kb in 0..slices {
             let (pc, dst) = (kb * kc_max, buf[kb * slice_len..].as_mut_ptr());

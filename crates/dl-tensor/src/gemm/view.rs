@@ -143,6 +143,18 @@ impl<'a, T: Copy> MatRef<'a, T> {
         self.data
     }
 
+    /// A pointer to element `(0, 0)` (to the slice's start when the view is empty).
+    pub(crate) fn base_ptr(&self) -> *const T {
+        let offset = if self.rows * self.cols == 0 {
+            0
+        } else {
+            self.offset
+        };
+        // SAFETY: the constructor checked that every element lies inside the slice, so the
+        // offset of a non-empty view is in bounds.
+        unsafe { self.data.as_ptr().add(offset) }
+    }
+
     common!();
 }
 
