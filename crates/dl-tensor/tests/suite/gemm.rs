@@ -40,6 +40,7 @@ enum Layout {
 const LAYOUTS: [Layout; 4] = [Layout::Row, Layout::Col, Layout::Wide, Layout::Reversed];
 
 /// A matrix in a buffer whose unused elements hold a sentinel.
+#[derive(Clone)]
 struct Mat<T> {
     buf: Vec<T>,
     offset: usize,
@@ -770,25 +771,16 @@ fn packed_against_plain<T: Float + dl_tensor::gemm::GemmScalar>(
     let c0 = Mat::new(m, n, Layout::Row, &mut fill, T::lit(f64::NAN));
     let (alpha, beta) = (T::lit(0.75), T::lit(beta));
     let case = format!("{m}×{k}·{k}×{n}, {a_layout:?}·{b_layout:?}, β {beta:?}, {opts:?}");
-    let mut want = Mat {
-        buf: c0.buf.clone(),
-        ..c0
-    };
+    let mut want = c0.clone();
     gemm_with(opts, alpha, a.view(), b.view(), beta, want.view_mut());
 
-    let mut got = Mat {
-        buf: c0.buf.clone(),
-        ..c0
-    };
+    let mut got = c0.clone();
     let packed = PackedLhs::new(opts, a.view(), storage);
     assert_eq!(packed.shape(), [m, k]);
     gemm_packed_lhs(alpha, &packed, b.view(), beta, got.view_mut());
     assert!(same_bits(&want.buf, &got.buf), "A packed: {case}");
 
-    let mut got = Mat {
-        buf: c0.buf.clone(),
-        ..c0
-    };
+    let mut got = c0.clone();
     let packed = PackedRhs::new(opts, b.view(), storage);
     assert_eq!(packed.shape(), [k, n]);
     gemm_packed_rhs(alpha, a.view(), &packed, beta, got.view_mut());
